@@ -1,0 +1,45 @@
+# awsflow-sts: `make test` runs every check; `make build` builds the sidecar into bin/.
+SHELL := /bin/bash
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+BIN := bin/awsflow-sts
+
+# moto and the AWS CLI live in the machine image's pyenv Python, and Go may not be on PATH yet.
+export PATH := $(if $(wildcard $(HOME)/.pyenv/shims),$(HOME)/.pyenv/shims:,)$(if $(wildcard /usr/local/go/bin),/usr/local/go/bin:,)$(PATH)
+
+.PHONY: all build setup test test-go lint generate check-generated vet fmt-check clean
+
+all: build
+
+build: $(BIN)
+
+$(BIN): $(shell find sidecar -name '*.go' -not -name '*_test.go') go.mod go.sum
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./sidecar/cmd/awsflow-sts
+
+generate:
+	$(GO) run ./sidecar/cmd/protogen
+
+check-generated:
+	$(GO) run ./sidecar/cmd/protogen -check
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l sidecar); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+lint: fmt-check vet check-generated
+
+# The Go suite runs with the race detector; integration tests start moto and the AWS CLI when the
+# machine has them and say so when they skip.
+test-go: build
+	AWSFLOW_STS_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 ./...
+
+setup:
+	bash scripts/setup.sh
+
+test: setup lint test-go
+
+clean:
+	rm -rf bin dist

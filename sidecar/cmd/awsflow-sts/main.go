@@ -1,0 +1,203 @@
+// Command awsflow-sts is the sidecar of the awsflow-sts VS Code extension. `serve` speaks JSON-RPC
+// on stdio to the extension; `call` runs one STSTool command from a terminal through the same code;
+// `version` prints the version.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"awsflow-sts/sidecar/internal/logging"
+	"awsflow-sts/sidecar/internal/protocol"
+	"awsflow-sts/sidecar/internal/rpc"
+	"awsflow-sts/sidecar/internal/server"
+)
+
+// version is stamped at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+const usage = `awsflow-sts: the AWS STS sidecar of the awsflow-sts extension
+
+Usage:
+  awsflow-sts serve [--log-file FILE] [--log-level LEVEL]
+      JSON-RPC 2.0 over stdin/stdout (Content-Length framing), as the extension runs it.
+  awsflow-sts call COMMAND [--params JSON] [--profile P] [--region R] [--endpoint-url URL] [--json]
+      Run one STSTool command and print what the model would see (or the JSON result).
+  awsflow-sts version
+
+Commands: %s
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintf(stderr, usage, commandList())
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stdin, stdout, stderr)
+	case "call":
+		return call(args[1:], stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "awsflow-sts %s (protocol %d)\n", version, protocol.ProtocolVersion)
+		return 0
+	case "help", "--help", "-h":
+		fmt.Fprintf(stdout, usage, commandList())
+		return 0
+	}
+	fmt.Fprintf(stderr, "awsflow-sts: unknown subcommand %q\n\n"+usage, args[0], commandList())
+	return 2
+}
+
+func commandList() string {
+	names := protocol.CommandNames()
+	out := ""
+	for i, n := range names {
+		if i > 0 {
+			out += ", "
+		}
+		out += n
+	}
+	return out
+}
+
+func serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	logFile := fs.String("log-file", "", "also write logs to this file")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	log, err := logging.New(stderr, *logFile, *logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "awsflow-sts:", err)
+		return 2
+	}
+	defer log.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv := server.New(server.Config{Version: version, Logger: log})
+	log.Info("serving", zap.String("version", version), zap.Int("pid", os.Getpid()))
+	type served struct {
+		shutdown bool
+		err      error
+	}
+	done := make(chan served, 1)
+	go func() {
+		sd, err := srv.Serve(ctx, stdio{stdin, stdout})
+		done <- served{sd, err}
+	}()
+	var res served
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+		// A read blocked on stdin does not wake when stdin is closed, so give in-flight calls a
+		// moment to finish and then exit regardless.
+		select {
+		case res = <-done:
+		case <-time.After(2 * time.Second):
+			log.Warn("stopped by signal while waiting for input")
+			return 1
+		}
+	}
+	if res.err != nil && !errors.Is(res.err, io.EOF) && !errors.Is(res.err, context.Canceled) {
+		log.Error("serve ended", zap.Error(res.err))
+		return 1
+	}
+	if !res.shutdown {
+		return 1
+	}
+	return 0
+}
+
+// stdio joins the process's stdin and stdout into the connection rpc serves.
+type stdio struct {
+	io.Reader
+	io.Writer
+}
+
+func (s stdio) Close() error {
+	if c, ok := s.Reader.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+func call(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
+		fmt.Fprintf(stderr, "awsflow-sts call: name a command first, one of: %s\n", commandList())
+		return 2
+	}
+	command := args[0]
+	fs := flag.NewFlagSet("call", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	params := fs.String("params", "{}", "the command's params as a JSON object")
+	profile := fs.String("profile", "", "AWS profile for the base identity")
+	region := fs.String("region", "", "AWS Region")
+	endpoint := fs.String("endpoint-url", "", "STS endpoint URL")
+	asJSON := fs.Bool("json", false, "print the JSON result {text, data} instead of the text")
+	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if !json.Valid([]byte(*params)) {
+		fmt.Fprintln(stderr, `awsflow-sts call: --params must be a JSON object, for example --params '{"RoleArn":"arn:aws:iam::123456789012:role/Dev","RoleSessionName":"me"}'`)
+		return 2
+	}
+	log, err := logging.New(stderr, "", *logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "awsflow-sts:", err)
+		return 2
+	}
+	defer log.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv := server.New(server.Config{Version: version, Logger: log, Settings: protocol.Settings{
+		Profile: *profile, Region: *region, EndpointURL: *endpoint,
+	}})
+	res, err := srv.Invoke(ctx, protocol.InvokeParams{Command: command, Params: json.RawMessage(*params)})
+	if err != nil {
+		return printError(err, *asJSON, stdout, stderr)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			fmt.Fprintln(stderr, "awsflow-sts:", err)
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintln(stdout, res.Text)
+	return 0
+}
+
+func printError(err error, asJSON bool, stdout, stderr io.Writer) int {
+	var re *rpc.Error
+	if !errors.As(err, &re) {
+		re = &rpc.Error{Code: protocol.CodeInternalError, Message: err.Error()}
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(map[string]any{"error": map[string]any{"code": re.Code, "message": re.Message, "data": re.Data}})
+	} else {
+		fmt.Fprintln(stderr, re.Message)
+	}
+	return 1
+}

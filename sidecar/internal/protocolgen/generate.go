@@ -1,0 +1,83 @@
+package protocolgen
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// ModelPath is where the model lives, relative to the repository root.
+const ModelPath = "protocol/model.json"
+
+// Files renders every generated file from the model, keyed by path relative to the repository root.
+func Files(model []byte) (map[string][]byte, error) {
+	m, err := ParseModel(model)
+	if err != nil {
+		return nil, err
+	}
+	schemaJSON, err := marshalIndent(m.InputSchema())
+	if err != nil {
+		return nil, fmt.Errorf("input schema: %w", err)
+	}
+	goSrc, err := m.goFile()
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{
+		"protocol/tool-input-schema.json":           schemaJSON,
+		"sidecar/internal/protocol/protocol_gen.go": goSrc,
+	}, nil
+}
+
+// Stale lists the generated files under root that differ from what the model says, with a diff
+// hint for each; it is empty when everything is current.
+func Stale(root string) ([]string, error) {
+	files, err := generateFrom(root)
+	if err != nil {
+		return nil, err
+	}
+	var stale []string
+	for _, path := range sortedKeys(files) {
+		have, err := os.ReadFile(filepath.Join(root, path))
+		if err != nil && !os.IsNotExist(err) {
+			return nil, err
+		}
+		if !bytes.Equal(have, files[path]) {
+			stale = append(stale, path+"\n"+lineDiff(string(have), string(files[path])))
+		}
+	}
+	return stale, nil
+}
+
+// Write regenerates every file under root.
+func Write(root string) error {
+	files, err := generateFrom(root)
+	if err != nil {
+		return err
+	}
+	for _, path := range sortedKeys(files) {
+		if err := os.WriteFile(filepath.Join(root, path), files[path], 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+func generateFrom(root string) (map[string][]byte, error) {
+	model, err := os.ReadFile(filepath.Join(root, ModelPath))
+	if err != nil {
+		return nil, fmt.Errorf("read model: %w", err)
+	}
+	return Files(model)
+}
+
+func sortedKeys(m map[string][]byte) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,243 @@
+// Package protocolgen turns protocol/model.json, the single source of truth of the contract, into
+// the files that must agree with it: the tool's JSON input schema, the Go protocol package's data
+// and types, and (with the extension) the TypeScript types and package.json's tool block.
+package protocolgen
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Model is protocol/model.json decoded.
+type Model struct {
+	ProtocolVersion     int              `json:"protocolVersion"`
+	Tool                Tool             `json:"tool"`
+	ReservedSessionName string           `json:"reservedSessionName"`
+	CommonParams        []string         `json:"commonParams"`
+	Commands            []Command        `json:"commands"`
+	Params              map[string]Param `json:"params"`
+	Errors              []ErrorDef       `json:"errors"`
+	Methods             []MethodDef      `json:"methods"`
+	Types               OrderedTypes     `json:"types"`
+}
+
+// Tool is what VS Code shows of the tool and what the model reads of it.
+type Tool struct {
+	Name              string   `json:"name"`
+	ToolReferenceName string   `json:"toolReferenceName"`
+	DisplayName       string   `json:"displayName"`
+	UserDescription   string   `json:"userDescription"`
+	ModelDescription  string   `json:"modelDescription"`
+	Tags              []string `json:"tags"`
+}
+
+// Command is one STSTool command.
+type Command struct {
+	Name        string            `json:"name"`
+	Summary     string            `json:"summary"`
+	Mints       string            `json:"mints"`
+	Auth        string            `json:"auth"`
+	Local       bool              `json:"local"`
+	Params      []CommandParam    `json:"params"`
+	OneOf       [][]string        `json:"oneOf"`
+	WrongParams map[string]string `json:"wrongParams"`
+}
+
+// CommandParam is a parameter as one command takes it.
+type CommandParam struct {
+	Name     string `json:"name"`
+	Required bool   `json:"required"`
+	Minimum  *int64 `json:"minimum"`
+	Maximum  *int64 `json:"maximum"`
+	Default  *int64 `json:"default"`
+}
+
+// Param is a parameter's general rule.
+type Param struct {
+	Type        string   `json:"type"`
+	MinLength   int      `json:"minLength"`
+	MaxLength   int      `json:"maxLength"`
+	MinItems    int      `json:"minItems"`
+	MaxItems    int      `json:"maxItems"`
+	Minimum     *int64   `json:"minimum"`
+	Maximum     *int64   `json:"maximum"`
+	Pattern     string   `json:"pattern"`
+	Enum        []string `json:"enum"`
+	EnumPrefix  string   `json:"enumPrefix"`
+	Secret      bool     `json:"secret"`
+	Description string   `json:"description"`
+}
+
+// ErrorDef is one error code.
+type ErrorDef struct {
+	Name        string `json:"name"`
+	Code        int64  `json:"code"`
+	Kind        string `json:"kind"`
+	Description string `json:"description"`
+}
+
+// MethodDef is one JSON-RPC method.
+type MethodDef struct {
+	Name        string `json:"name"`
+	Kind        string `json:"kind"`
+	Params      string `json:"params"`
+	Result      string `json:"result"`
+	Description string `json:"description"`
+}
+
+// TypeDef is a params or result shape, a small subset of JSON Schema.
+type TypeDef struct {
+	Type        string       `json:"type"`
+	Ref         string       `json:"$ref"`
+	Description string       `json:"description"`
+	Items       *TypeDef     `json:"items"`
+	Properties  OrderedTypes `json:"properties"`
+	Required    []string     `json:"required"`
+}
+
+// NamedType is one entry of an ordered set of types or properties.
+type NamedType struct {
+	Name string
+	Def  TypeDef
+}
+
+// OrderedTypes keeps the model's order, so generated code reads like the model.
+type OrderedTypes []NamedType
+
+// UnmarshalJSON decodes a JSON object, keeping its key order.
+func (o *OrderedTypes) UnmarshalJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if _, err := dec.Token(); err != nil {
+		return err
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		var def TypeDef
+		if err := dec.Decode(&def); err != nil {
+			return fmt.Errorf("%v: %w", tok, err)
+		}
+		*o = append(*o, NamedType{Name: tok.(string), Def: def})
+	}
+	_, err := dec.Token()
+	return err
+}
+
+// Lookup returns the named entry.
+func (o OrderedTypes) Lookup(name string) (TypeDef, bool) {
+	for _, t := range o {
+		if t.Name == name {
+			return t.Def, true
+		}
+	}
+	return TypeDef{}, false
+}
+
+// ParseModel decodes and checks the model.
+func ParseModel(data []byte) (*Model, error) {
+	var m Model
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("decode model: %w", err)
+	}
+	if err := m.check(); err != nil {
+		return nil, fmt.Errorf("check model: %w", err)
+	}
+	return &m, nil
+}
+
+var paramTypes = map[string]string{
+	"string": "TypeString", "integer": "TypeInteger", "stringList": "TypeStringList",
+	"arnList": "TypeARNList", "tags": "TypeTags", "policy": "TypePolicy",
+}
+
+func (m *Model) check() error {
+	for _, name := range m.CommonParams {
+		if _, ok := m.Params[name]; !ok {
+			return fmt.Errorf("common param %s is not defined", name)
+		}
+	}
+	used := map[string]bool{}
+	for _, c := range m.Commands {
+		for _, p := range c.Params {
+			if _, ok := m.Params[p.Name]; !ok {
+				return fmt.Errorf("command %s: param %s is not defined", c.Name, p.Name)
+			}
+			used[p.Name] = true
+		}
+		for _, group := range c.OneOf {
+			for _, name := range group {
+				if !hasParam(c, name) {
+					return fmt.Errorf("command %s: oneOf names %s, which it does not take", c.Name, name)
+				}
+			}
+		}
+	}
+	for _, name := range m.CommonParams {
+		used[name] = true
+	}
+	for _, name := range m.ParamNames() {
+		if !used[name] {
+			return fmt.Errorf("param %s is used by no command", name)
+		}
+		if _, ok := paramTypes[m.Params[name].Type]; !ok {
+			return fmt.Errorf("param %s: unknown type %q", name, m.Params[name].Type)
+		}
+	}
+	for _, meth := range m.Methods {
+		for _, t := range []string{meth.Params, meth.Result} {
+			if _, ok := m.Types.Lookup(t); t != "" && !ok {
+				return fmt.Errorf("method %s: type %s is not defined", meth.Name, t)
+			}
+		}
+	}
+	return nil
+}
+
+func hasParam(c Command, name string) bool {
+	for _, p := range c.Params {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// ParamNames lists the parameters in name order.
+func (m *Model) ParamNames() []string {
+	names := make([]string, 0, len(m.Params))
+	for name := range m.Params {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// CommandsTaking lists the commands that take a parameter (every non-local one for common ones).
+func (m *Model) CommandsTaking(param string) []string {
+	var out []string
+	for _, c := range m.Commands {
+		if hasParam(c, param) {
+			out = append(out, c.Name)
+		}
+	}
+	for _, name := range m.CommonParams {
+		if name != param {
+			continue
+		}
+		var local []string
+		for _, c := range m.Commands {
+			if c.Local {
+				local = append(local, c.Name)
+			}
+		}
+		return []string{"every command except " + strings.Join(local, ", ")}
+	}
+	return out
+}

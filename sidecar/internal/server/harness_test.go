@@ -1,0 +1,204 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"awsflow-sts/sidecar/internal/logging"
+	"awsflow-sts/sidecar/internal/ststest"
+)
+
+// testVersion is the version the test server reports; goldens show it as {{VERSION}}.
+const testVersion = "0.0.0-test"
+
+// baseSecret is the base profile's secret key.
+const baseSecret = "BASESECRETwJalrXUtnFEMI/K7MDENG/bPxRfiCY"
+
+// now is the fixed clock: an hour before the fake's credentials expire.
+var now = ststest.Expiration.Add(-time.Hour)
+
+// conn is the extension's end of a JSON-RPC connection, speaking raw frames.
+// Writes go through a goroutine, as an OS pipe's buffer would let them, so a test can send while
+// the server is still writing a reply nobody has read yet.
+type conn struct {
+	t      *testing.T
+	r      *bufio.Reader
+	frames chan string
+}
+
+type running struct {
+	*conn
+	fake     *ststest.Server
+	logs     *observer.ObservedLogs
+	served   chan serveResult
+	cancel   context.CancelFunc
+	shutdown bool
+}
+
+type serveResult struct {
+	shutdown bool
+	err      error
+}
+
+// start serves a new Server over net.Pipe with a base profile in scratch AWS config files and a
+// fake STS; everything stops when the test ends.
+func start(t *testing.T) *running {
+	t.Helper()
+	fake := ststest.New()
+	t.Cleanup(fake.Close)
+	writeProfile(t)
+	core, logs := observer.New(zapcore.DebugLevel)
+	log := &logging.Logger{Logger: zap.New(core), Level: zap.NewAtomicLevelAt(zapcore.DebugLevel)}
+	srv := New(Config{Version: testVersion, Logger: log, Now: func() time.Time { return now }})
+	serverEnd, clientEnd := net.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	frames := make(chan string, 64)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		for f := range frames {
+			if _, err := io.WriteString(clientEnd, f); err != nil {
+				return
+			}
+		}
+	}()
+	r := &running{
+		conn:   &conn{t: t, r: bufio.NewReader(clientEnd), frames: frames},
+		fake:   fake,
+		logs:   logs,
+		served: make(chan serveResult, 1),
+		cancel: cancel,
+	}
+	go func() {
+		sd, err := srv.Serve(ctx, serverEnd)
+		r.served <- serveResult{sd, err}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		close(frames)
+		clientEnd.Close()
+		<-writerDone
+		select {
+		case <-r.served:
+		case <-time.After(5 * time.Second):
+			t.Error("Serve did not return after the connection closed")
+		}
+	})
+	return r
+}
+
+func writeProfile(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "credentials")
+	conf := filepath.Join(dir, "config")
+	if err := os.WriteFile(creds, []byte("[default]\naws_access_key_id = "+ststest.BaseKeyID+"\naws_secret_access_key = "+baseSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, []byte("[default]\nregion = us-east-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	t.Setenv("AWS_CONFIG_FILE", conf)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS"} {
+		t.Setenv(v, "")
+		os.Unsetenv(v)
+	}
+}
+
+// send writes one framed message.
+func (c *conn) send(msg any) {
+	c.t.Helper()
+	body, err := json.Marshal(msg)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.sendRaw(fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body))
+}
+
+func (c *conn) sendRaw(frame string) {
+	c.frames <- frame
+}
+
+// recv reads one framed message.
+func (c *conn) recv() map[string]any {
+	c.t.Helper()
+	var length int
+	for {
+		line, err := c.r.ReadString('\n')
+		if err != nil {
+			c.t.Fatalf("read header: %v", err)
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" {
+			break
+		}
+		if v, ok := strings.CutPrefix(line, "Content-Length: "); ok {
+			length, _ = strconv.Atoi(v)
+		}
+	}
+	body := make([]byte, length)
+	if _, err := io.ReadFull(c.r, body); err != nil {
+		c.t.Fatalf("read body: %v", err)
+	}
+	var msg map[string]any
+	if err := json.Unmarshal(body, &msg); err != nil {
+		c.t.Fatalf("response is not JSON: %v: %s", err, body)
+	}
+	return msg
+}
+
+// call sends a request and returns its response.
+func (c *conn) call(id int, method string, params any) map[string]any {
+	c.t.Helper()
+	msg := map[string]any{"jsonrpc": "2.0", "id": id, "method": method}
+	if params != nil {
+		msg["params"] = params
+	}
+	c.send(msg)
+	resp := c.recv()
+	if resp["id"] != float64(id) {
+		c.t.Fatalf("response id %v, want %d: %v", resp["id"], id, resp)
+	}
+	return resp
+}
+
+// result returns a successful response's result, failing on an error response.
+func result(t *testing.T, resp map[string]any) map[string]any {
+	t.Helper()
+	if e, ok := resp["error"]; ok {
+		t.Fatalf("error response: %v", e)
+	}
+	r, _ := resp["result"].(map[string]any)
+	return r
+}
+
+// rpcError returns an error response's code and its error object.
+func rpcError(t *testing.T, resp map[string]any) (int, map[string]any) {
+	t.Helper()
+	e, ok := resp["error"].(map[string]any)
+	if !ok {
+		t.Fatalf("expected an error response, got %v", resp)
+	}
+	return int(e["code"].(float64)), e
+}
+
+func (r *running) initialize() {
+	r.t.Helper()
+	result(r.t, r.call(0, "initialize", map[string]any{"settings": map[string]any{"endpointUrl": r.fake.URL, "region": "us-east-1", "maxAttempts": 1}}))
+}

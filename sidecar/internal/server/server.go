@@ -1,0 +1,263 @@
+// Package server is the sidecar's JSON-RPC method table: initialize, settings, tool/invoke and the
+// sessions/* methods, wired to the tool runner and the session store, served by package rpc.
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"go.uber.org/zap"
+
+	"awsflow-sts/sidecar/internal/logging"
+	"awsflow-sts/sidecar/internal/protocol"
+	"awsflow-sts/sidecar/internal/redact"
+	"awsflow-sts/sidecar/internal/rpc"
+	"awsflow-sts/sidecar/internal/session"
+	"awsflow-sts/sidecar/internal/stsops"
+	"awsflow-sts/sidecar/internal/tool"
+)
+
+// Name is the server's name in initialize.
+const Name = "awsflow-sts"
+
+// Config is what a server needs.
+type Config struct {
+	// Version is reported by initialize.
+	Version string
+	// Logger receives one line per call; never bodies.
+	Logger *logging.Logger
+	// Now is the clock (time.Now when nil); tests inject a fixed one.
+	Now func() time.Time
+	// Settings are used until initialize replaces them (the call subcommand never sends initialize).
+	Settings protocol.Settings
+}
+
+// Server holds the state of one sidecar: its sessions, clients and secrets.
+type Server struct {
+	cfg     Config
+	log     *zap.Logger
+	secrets *redact.Secrets
+	store   *session.Store
+	clients *stsops.Clients
+	runner  *tool.Runner
+}
+
+// New returns a server with no sessions.
+func New(cfg Config) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	secrets := &redact.Secrets{}
+	store := session.NewStore(cfg.Now, secrets)
+	clients := stsops.NewClients(cfg.Settings)
+	return &Server{
+		cfg:     cfg,
+		log:     cfg.Logger.Logger,
+		secrets: secrets,
+		store:   store,
+		clients: clients,
+		runner:  tool.NewRunner(store, clients, secrets),
+	}
+}
+
+// Serve answers JSON-RPC on rwc until exit or end of input; it reports whether shutdown came first.
+func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) (bool, error) {
+	srv := rpc.NewServer(rpc.Options{
+		Methods:          s.Methods(),
+		Logger:           s.log,
+		InitializeMethod: protocol.MethodInitialize,
+		ShutdownMethod:   protocol.MethodShutdown,
+		ExitMethod:       protocol.MethodExit,
+		Scrub:            s.secrets.Scrub,
+	})
+	return srv.Serve(ctx, rwc)
+}
+
+// Methods is the method table.
+func (s *Server) Methods() map[string]rpc.Method {
+	return map[string]rpc.Method{
+		protocol.MethodInitialize:     {Handle: s.initialize, Inline: true},
+		protocol.MethodShutdown:       {Handle: func(context.Context, json.RawMessage) (any, error) { return nil, nil }, Inline: true},
+		protocol.MethodSettingsUpdate: {Handle: s.settingsUpdate, Inline: true},
+		protocol.MethodToolInvoke:     {Handle: s.invoke},
+		protocol.MethodSessionsList:   {Handle: s.sessionsList},
+		protocol.MethodSessionsUse:    {Handle: s.sessionsUse},
+		protocol.MethodSessionsForget: {Handle: s.sessionsForget},
+		protocol.MethodSessionsExport: {Handle: s.sessionsExport},
+	}
+}
+
+// Invoke runs one tool command outside JSON-RPC (the call subcommand), through the same code path
+// and the same scrubbing of secrets from errors.
+func (s *Server) Invoke(ctx context.Context, p protocol.InvokeParams) (*protocol.InvokeResult, error) {
+	res, err := s.invoke(ctx, mustJSON(p))
+	if err != nil {
+		var re *rpc.Error
+		if !errors.As(err, &re) {
+			re = &rpc.Error{Code: protocol.CodeInternalError, Message: p.Command + " failed; see the log", Data: protocol.ErrorData{Kind: "internal"}}
+			s.log.Error("command failed", zap.String("error", s.secrets.Scrub(err.Error())))
+		}
+		scrubbed := *re
+		scrubbed.Message = s.secrets.Scrub(re.Message)
+		if d, ok := re.Data.(protocol.ErrorData); ok {
+			d.Hint = s.secrets.Scrub(d.Hint)
+			scrubbed.Data = d
+		}
+		return nil, &scrubbed
+	}
+	return res.(*protocol.InvokeResult), nil
+}
+
+func (s *Server) initialize(_ context.Context, raw json.RawMessage) (any, error) {
+	var p protocol.InitializeParams
+	if err := decode(raw, &p); err != nil {
+		return nil, err
+	}
+	if err := s.applySettings(p.Settings); err != nil {
+		return nil, err
+	}
+	s.log.Info("initialized", zap.String("client", p.ClientInfo.Name), zap.String("client_version", p.ClientInfo.Version))
+	return &protocol.InitializeResult{
+		ServerInfo:      protocol.ServerInfo{Name: Name, Version: s.cfg.Version},
+		ProtocolVersion: protocol.ProtocolVersion,
+		Commands:        protocol.CommandNames(),
+	}, nil
+}
+
+func (s *Server) settingsUpdate(_ context.Context, raw json.RawMessage) (any, error) {
+	var p protocol.SettingsUpdateParams
+	if err := decode(raw, &p); err != nil {
+		return nil, err
+	}
+	return nil, s.applySettings(p.Settings)
+}
+
+// applySettings takes the user's settings, or none of them if any is invalid. An empty logLevel
+// keeps the level the sidecar was started with (--log-level).
+func (s *Server) applySettings(st protocol.Settings) error {
+	invalid := func(msg string) error {
+		return &rpc.Error{Code: protocol.CodeInvalidParams, Message: msg, Data: protocol.ErrorData{Kind: "validation"}}
+	}
+	if st.MaxAttempts < 0 || st.MaxAttempts > 20 {
+		return invalid(fmt.Sprintf("settings.maxAttempts is %d; use 1 to 20 (0 for the default)", st.MaxAttempts))
+	}
+	if st.LogLevel != "" {
+		if err := logging.SetLevel(s.cfg.Logger.Level, st.LogLevel); err != nil {
+			return invalid("settings.logLevel: " + err.Error())
+		}
+	}
+	s.clients.Update(st)
+	return nil
+}
+
+func (s *Server) invoke(ctx context.Context, raw json.RawMessage) (any, error) {
+	var p protocol.InvokeParams
+	if err := decode(raw, &p); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	res, err := s.runner.Invoke(ctx, p)
+	fields := []zap.Field{
+		zap.String("method", protocol.MethodToolInvoke),
+		zap.String("id", rpc.RequestID(ctx)),
+		zap.String("command", p.Command),
+		zap.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+	}
+	if err != nil {
+		var te *tool.Error
+		if errors.As(err, &te) {
+			fields = append(fields, zap.String("kind", te.Kind()), zap.String("aws_code", te.AWSCode), zap.String("request_id", te.RequestID))
+			s.log.Info("command failed", fields...)
+			return nil, &rpc.Error{Code: te.Code, Message: te.Error(), Data: te.Data()}
+		}
+		s.log.Error("command failed", fields...)
+		return nil, err
+	}
+	var data struct {
+		RequestID string `json:"requestId"`
+	}
+	_ = json.Unmarshal(res.Data, &data) // best effort: the request id is only for the log line
+	s.log.Info("command done", append(fields, zap.String("request_id", data.RequestID))...)
+	return res, nil
+}
+
+func (s *Server) sessionsList(context.Context, json.RawMessage) (any, error) {
+	return s.store.List(), nil
+}
+
+func (s *Server) sessionsUse(_ context.Context, raw json.RawMessage) (any, error) {
+	name, err := sessionName(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.Use(name); err != nil {
+		return nil, sessionErr(err)
+	}
+	return s.store.List(), nil
+}
+
+func (s *Server) sessionsForget(_ context.Context, raw json.RawMessage) (any, error) {
+	name, err := sessionName(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.Forget(name); err != nil {
+		return nil, sessionErr(err)
+	}
+	return s.store.List(), nil
+}
+
+func (s *Server) sessionsExport(ctx context.Context, raw json.RawMessage) (any, error) {
+	name, err := sessionName(raw)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.store.Export(name)
+	if err != nil {
+		return nil, sessionErr(err)
+	}
+	s.log.Info("session exported", zap.String("id", rpc.RequestID(ctx)), zap.String("session", name))
+	return out, nil
+}
+
+func sessionName(raw json.RawMessage) (string, error) {
+	var p protocol.SessionNameParams
+	if err := decode(raw, &p); err != nil {
+		return "", err
+	}
+	if p.Name == "" {
+		return "", &rpc.Error{Code: protocol.CodeInvalidParams, Message: `params need "name": the session's name`, Data: protocol.ErrorData{Kind: "validation"}}
+	}
+	return p.Name, nil
+}
+
+func sessionErr(err error) error {
+	return &rpc.Error{Code: protocol.CodeSessionError, Message: err.Error(), Data: protocol.ErrorData{
+		Kind: protocol.ErrorKind(protocol.CodeSessionError),
+		Hint: "sessions/list shows the stored sessions.",
+	}}
+}
+
+// decode reads params into v; absent params leave v zero.
+func decode(raw json.RawMessage, v any) error {
+	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return &rpc.Error{Code: protocol.CodeInvalidParams, Message: "invalid params: " + err.Error(), Data: protocol.ErrorData{Kind: "validation"}}
+	}
+	return nil
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("marshal %T: %v", v, err)) // only our own protocol types reach here
+	}
+	return b
+}

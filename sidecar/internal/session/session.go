@@ -1,0 +1,257 @@
+// Package session holds the credential sessions the sidecar has minted, by name: their secrets,
+// what made them, and which one is the default identity. Only Export hands secrets out.
+package session
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"awsflow-sts/sidecar/internal/keyid"
+	"awsflow-sts/sidecar/internal/protocol"
+	"awsflow-sts/sidecar/internal/redact"
+)
+
+// Class says what STS will let a session's credentials do next.
+type Class string
+
+// Session classes, after the credentials STS issued.
+const (
+	// ClassRole is role credentials (AssumeRole*, GetDelegatedAccessToken): chaining caps at 3600 s and
+	// GetSessionToken and GetFederationToken are refused.
+	ClassRole Class = "role"
+	// ClassRoot is task-scoped root credentials from AssumeRoot: they cannot assume roles or mint sessions.
+	ClassRoot Class = "root"
+	// ClassSessionToken is GetSessionToken credentials: STS takes only AssumeRole and GetCallerIdentity.
+	ClassSessionToken Class = "session-token"
+	// ClassFederated is GetFederationToken credentials: STS takes only GetCallerIdentity.
+	ClassFederated Class = "federated"
+	// ClassToken is an issued web identity token, not credentials.
+	ClassToken Class = "token"
+)
+
+// Session is one stored session. Its secrets are Credentials.SecretAccessKey,
+// Credentials.SessionToken and Token.
+type Session struct {
+	// Name is the key the model and the user refer to it by.
+	Name string
+	// Command is the STSTool command that made it.
+	Command string
+	// Class says what the credentials may do next.
+	Class Class
+	// Credentials are the temporary credentials (empty for ClassToken).
+	Credentials aws.Credentials
+	// Token is the issued JWT (ClassToken only).
+	Token string
+	// Expiration is when the credentials or the token stop working.
+	Expiration time.Time
+	// ARN is the assumed-role, federated-user or root ARN.
+	ARN string
+	// Account is the account the credentials act in.
+	Account string
+	// SourceIdentity is the source identity STS recorded, if any.
+	SourceIdentity string
+	// Region is the Region the session was made in.
+	Region string
+	// Source is the identity it was made from: protocol.ReservedSessionName or a session name.
+	Source string
+	// Chained tells whether it was made from role credentials.
+	Chained bool
+	// CreatedAt is when the sidecar stored it.
+	CreatedAt time.Time
+}
+
+// Kind is "token" for an issued token and "credentials" otherwise.
+func (s *Session) Kind() string {
+	if s.Class == ClassToken {
+		return string(protocol.MintsToken)
+	}
+	return string(protocol.MintsCredentials)
+}
+
+// ErrNotFound and ErrExpired classify the errors Store returns.
+var (
+	ErrNotFound = errors.New("no such session")
+	ErrExpired  = errors.New("session expired")
+)
+
+// Store is the set of sessions. It is safe for concurrent use.
+type Store struct {
+	mu       sync.RWMutex
+	sessions map[string]*Session
+	active   string
+	now      func() time.Time
+	secrets  *redact.Secrets
+}
+
+// NewStore returns an empty store that reads time from now and registers every secret it stores
+// with secrets, so they are scrubbed from anything else the sidecar says.
+func NewStore(now func() time.Time, secrets *redact.Secrets) *Store {
+	return &Store{sessions: map[string]*Session{}, now: now, secrets: secrets}
+}
+
+// Now is the store's clock.
+func (st *Store) Now() time.Time { return st.now() }
+
+// Put stores s under s.Name, replacing any session of that name; it reports whether one was replaced.
+func (st *Store) Put(s *Session) (replaced bool) {
+	st.secrets.Add(s.Credentials.SecretAccessKey, s.Credentials.SessionToken, s.Token)
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = st.now()
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	_, replaced = st.sessions[s.Name]
+	st.sessions[s.Name] = s
+	return replaced
+}
+
+// Get returns the named session if it exists and has not expired.
+func (st *Store) Get(name string) (*Session, error) {
+	st.mu.RLock()
+	s, ok := st.sessions[name]
+	st.mu.RUnlock()
+	if !ok {
+		return nil, st.notFound(name)
+	}
+	if !s.Expiration.IsZero() && !st.now().Before(s.Expiration) {
+		return nil, fmt.Errorf("%w: session %q expired at %s; run %s again to make a new one, or ForgetSession it",
+			ErrExpired, name, s.Expiration.UTC().Format(time.RFC3339), s.Command)
+	}
+	return s, nil
+}
+
+func (st *Store) notFound(name string) error {
+	names := st.Names()
+	if len(names) == 0 {
+		return fmt.Errorf("%w: there is no session %q; no sessions are stored yet (commands such as AssumeRole store one)", ErrNotFound, name)
+	}
+	return fmt.Errorf("%w: there is no session %q; stored sessions: %s", ErrNotFound, name, strings.Join(names, ", "))
+}
+
+// Names lists the stored session names in order.
+func (st *Store) Names() []string {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	names := make([]string, 0, len(st.sessions))
+	for n := range st.sessions {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Active is the default session's name, or protocol.ReservedSessionName for the base identity.
+func (st *Store) Active() string {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	if st.active == "" {
+		return protocol.ReservedSessionName
+	}
+	return st.active
+}
+
+// Use makes the named session the default; protocol.ReservedSessionName returns to the base identity.
+func (st *Store) Use(name string) error {
+	if name == protocol.ReservedSessionName {
+		st.mu.Lock()
+		st.active = ""
+		st.mu.Unlock()
+		return nil
+	}
+	s, err := st.Get(name)
+	if err != nil {
+		return err
+	}
+	if s.Class == ClassToken {
+		return fmt.Errorf("session %q holds a web identity token, not credentials, so it cannot be the default identity", name)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.active = name
+	return nil
+}
+
+// Forget deletes the named session; if it was the default, the base identity becomes the default.
+func (st *Store) Forget(name string) error {
+	st.mu.Lock()
+	_, ok := st.sessions[name]
+	if ok {
+		delete(st.sessions, name)
+		if st.active == name {
+			st.active = ""
+		}
+	}
+	st.mu.Unlock()
+	if !ok {
+		return st.notFound(name)
+	}
+	return nil
+}
+
+// List describes every session without its secrets, in name order.
+func (st *Store) List() protocol.SessionList {
+	names := st.Names()
+	active := st.Active()
+	out := protocol.SessionList{Sessions: make([]protocol.SessionInfo, 0, len(names)), Active: active}
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	for _, n := range names {
+		if s, ok := st.sessions[n]; ok {
+			out.Sessions = append(out.Sessions, st.info(s, active))
+		}
+	}
+	return out
+}
+
+// Info describes one session without its secrets.
+func (st *Store) Info(s *Session) protocol.SessionInfo {
+	return st.info(s, st.Active())
+}
+
+func (st *Store) info(s *Session, active string) protocol.SessionInfo {
+	left := s.Expiration.Sub(st.now())
+	info := protocol.SessionInfo{
+		Name:           s.Name,
+		Kind:           s.Kind(),
+		Command:        s.Command,
+		AccessKeyID:    keyid.Mask(s.Credentials.AccessKeyID),
+		ARN:            s.ARN,
+		Account:        s.Account,
+		SourceIdentity: s.SourceIdentity,
+		Region:         s.Region,
+		Source:         s.Source,
+		Chained:        s.Chained,
+		CreatedAt:      s.CreatedAt.UTC().Format(time.RFC3339),
+		Expiration:     s.Expiration.UTC().Format(time.RFC3339),
+		SecondsLeft:    max(0, int64(left/time.Second)),
+		Expired:        left <= 0,
+		Active:         s.Name == active,
+	}
+	return info
+}
+
+// Export returns the named session with its secrets. Only the user's explicit export commands call it.
+func (st *Store) Export(name string) (protocol.ExportedSession, error) {
+	s, err := st.Get(name)
+	if err != nil {
+		return protocol.ExportedSession{}, err
+	}
+	return protocol.ExportedSession{
+		Name:             s.Name,
+		Kind:             s.Kind(),
+		Command:          s.Command,
+		ARN:              s.ARN,
+		Region:           s.Region,
+		AccessKeyID:      s.Credentials.AccessKeyID,
+		SecretAccessKey:  s.Credentials.SecretAccessKey,
+		SessionToken:     s.Credentials.SessionToken,
+		WebIdentityToken: s.Token,
+		Expiration:       s.Expiration.UTC().Format(time.RFC3339),
+	}, nil
+}
