@@ -83,13 +83,10 @@ func serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	log, err := logging.New(stderr, *logFile, *logLevel)
+	log, ctx, stop, err := setup(stderr, *logFile, *logLevel)
 	if err != nil {
-		fmt.Fprintln(stderr, "awsflow-sts:", err)
 		return 2
 	}
-	defer log.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv := server.New(server.Config{Version: version, Logger: log})
 	log.Info("serving", zap.String("version", version), zap.Int("pid", os.Getpid()))
@@ -123,6 +120,20 @@ func serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// setup opens the logger and a context cancelled by SIGINT or SIGTERM; stop releases both.
+func setup(stderr io.Writer, logFile, logLevel string) (*logging.Logger, context.Context, func(), error) {
+	log, err := logging.New(stderr, logFile, logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "awsflow-sts:", err)
+		return nil, nil, nil, err
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	return log, ctx, func() {
+		cancel()
+		_ = log.Close() // nothing left to report a failed flush to
+	}, nil
 }
 
 // stdio joins the process's stdin and stdout into the connection rpc serves.
@@ -159,13 +170,10 @@ func call(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, `awsflow-sts call: --params must be a JSON object, for example --params '{"RoleArn":"arn:aws:iam::123456789012:role/Dev","RoleSessionName":"me"}'`)
 		return 2
 	}
-	log, err := logging.New(stderr, "", *logLevel)
+	log, ctx, stop, err := setup(stderr, "", *logLevel)
 	if err != nil {
-		fmt.Fprintln(stderr, "awsflow-sts:", err)
 		return 2
 	}
-	defer log.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv := server.New(server.Config{Version: version, Logger: log, Settings: protocol.Settings{
 		Profile: *profile, Region: *region, EndpointURL: *endpoint,

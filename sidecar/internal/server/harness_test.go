@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -60,7 +58,7 @@ func start(t *testing.T) *running {
 	t.Helper()
 	fake := ststest.New()
 	t.Cleanup(fake.Close)
-	writeProfile(t)
+	ststest.UseProfile(t, "default", ststest.BaseKeyID, baseSecret)
 	core, logs := observer.New(zapcore.DebugLevel)
 	log := &logging.Logger{Logger: zap.New(core), Level: zap.NewAtomicLevelAt(zapcore.DebugLevel)}
 	srv := New(Config{Version: testVersion, Logger: log, Now: func() time.Time { return now }})
@@ -99,26 +97,6 @@ func start(t *testing.T) *running {
 		}
 	})
 	return r
-}
-
-func writeProfile(t *testing.T) {
-	t.Helper()
-	dir := t.TempDir()
-	creds := filepath.Join(dir, "credentials")
-	conf := filepath.Join(dir, "config")
-	if err := os.WriteFile(creds, []byte("[default]\naws_access_key_id = "+ststest.BaseKeyID+"\naws_secret_access_key = "+baseSecret+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(conf, []byte("[default]\nregion = us-east-1\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
-	t.Setenv("AWS_CONFIG_FILE", conf)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS"} {
-		t.Setenv(v, "")
-		os.Unsetenv(v)
-	}
 }
 
 // send writes one framed message.

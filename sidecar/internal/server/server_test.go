@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"awsflow-sts/sidecar/internal/protocol"
+	"awsflow-sts/sidecar/internal/rpc"
 )
 
 func TestMain(m *testing.M) {
@@ -162,6 +163,28 @@ func TestBadInputKeepsServing(t *testing.T) {
 			if resp["id"] == float64(51) && (code != int(protocol.CodeInvalidRequest) || !strings.Contains(fmt.Sprint(e["message"]), "limit")) {
 				t.Fatalf("oversize answer: %v", e)
 			}
+		}
+	}
+}
+
+// TestTransportCodesMatchProtocol keeps the transport's own codes equal to the protocol's.
+func TestTransportCodesMatchProtocol(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		rpc, proto int64
+	}{
+		{"InvalidRequest", rpc.CodeInvalidRequest, protocol.CodeInvalidRequest},
+		{"MethodNotFound", rpc.CodeMethodNotFound, protocol.CodeMethodNotFound},
+		{"InvalidParams", rpc.CodeInvalidParams, protocol.CodeInvalidParams},
+		{"InternalError", rpc.CodeInternalError, protocol.CodeInternalError},
+		{"ServerNotInitialized", rpc.CodeServerNotInitialized, protocol.CodeServerNotInitialized},
+		{"RequestCancelled", rpc.CodeRequestCancelled, protocol.CodeRequestCancelled},
+		{"ServerBusy", rpc.CodeServerBusy, protocol.CodeServerBusy},
+		{"ShuttingDown", rpc.CodeShuttingDown, protocol.CodeShuttingDown},
+		{"ParseError", rpc.CodeParseError, protocol.CodeParseError},
+	} {
+		if c.rpc != c.proto {
+			t.Errorf("%s: rpc %d, protocol %d", c.name, c.rpc, c.proto)
 		}
 	}
 }

@@ -164,6 +164,7 @@ type CredentialsError struct {
 	Err     error
 }
 
+// Error names the profile and why it could not be loaded.
 func (e *CredentialsError) Error() string {
 	if e.Profile == "" {
 		return fmt.Sprintf("load AWS configuration: %v", e.Err)
@@ -171,4 +172,5 @@ func (e *CredentialsError) Error() string {
 	return fmt.Sprintf("load AWS profile %q: %v", e.Profile, e.Err)
 }
 
+// Unwrap returns the SDK's error.
 func (e *CredentialsError) Unwrap() error { return e.Err }

@@ -17,6 +17,7 @@ type InputError struct {
 	Msg string
 }
 
+// Error returns the message.
 func (e *InputError) Error() string { return e.Msg }
 
 // IsUnreachable tells whether err means STS could not be asked at all: no credentials to sign with,

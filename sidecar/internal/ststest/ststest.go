@@ -10,9 +10,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -261,4 +264,33 @@ func SAMLResponse(notOnOrAfter time.Time, pairs ...string) string {
 		`<saml:Attribute Name="https://aws.amazon.com/SAML/Attributes/RoleSessionName"><saml:AttributeValue>alice@example.com</saml:AttributeValue></saml:Attribute>` +
 		`</saml:AttributeStatement></saml:Assertion></samlp:Response>`
 	return base64.StdEncoding.EncodeToString([]byte(xml))
+}
+
+// UseProfile points the AWS SDK of this test process at scratch config and credentials files whose
+// profile holds the given keys, and clears every AWS variable that could override them; it all
+// reverts when the test ends.
+func UseProfile(t testing.TB, profile, keyID, secret string) {
+	t.Helper()
+	dir := t.TempDir()
+	section := profile
+	if profile != "default" {
+		section = "profile " + profile
+	}
+	files := map[string]string{
+		"credentials": "[" + profile + "]\naws_access_key_id = " + keyID + "\naws_secret_access_key = " + secret + "\n",
+		"config":      "[" + section + "]\nregion = us-east-1\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION",
+		"AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"} {
+		t.Setenv(v, "") // registers the restore
+		os.Unsetenv(v)
+	}
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 }

@@ -22,6 +22,7 @@ type Error struct {
 	Command string
 }
 
+// Error is the message and, when there is one, the next step.
 func (e *Error) Error() string {
 	if e.Hint == "" {
 		return e.Message

@@ -3,8 +3,6 @@ package tool
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,29 +32,13 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	fake := ststest.New()
 	t.Cleanup(fake.Close)
-	writeProfile(t, ststest.BaseKeyID, baseSecret)
+	ststest.UseProfile(t, "test", ststest.BaseKeyID, baseSecret)
 	h := &harness{t: t, fake: fake, clock: now}
 	secrets := &redact.Secrets{}
 	store := session.NewStore(func() time.Time { return h.clock }, secrets)
 	clients := stsops.NewClients(protocol.Settings{Profile: "test", Region: "us-east-1", EndpointURL: fake.URL, MaxAttempts: 1})
 	h.runner = NewRunner(store, clients, secrets)
 	return h
-}
-
-func writeProfile(t *testing.T, keyID, secret string) {
-	t.Helper()
-	dir := t.TempDir()
-	creds := filepath.Join(dir, "credentials")
-	conf := filepath.Join(dir, "config")
-	must(t, os.WriteFile(creds, []byte("[test]\naws_access_key_id = "+keyID+"\naws_secret_access_key = "+secret+"\n"), 0o600))
-	must(t, os.WriteFile(conf, []byte("[profile test]\nregion = us-east-1\n"), 0o600))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
-	t.Setenv("AWS_CONFIG_FILE", conf)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS"} {
-		t.Setenv(v, "")
-		os.Unsetenv(v)
-	}
 }
 
 func must(t *testing.T, err error) {
