@@ -8,7 +8,7 @@ BIN := bin/awsflow-sts
 # moto and the AWS CLI live in the machine image's pyenv Python, and Go may not be on PATH yet.
 export PATH := $(if $(wildcard $(HOME)/.pyenv/shims),$(HOME)/.pyenv/shims:,)$(if $(wildcard /usr/local/go/bin),/usr/local/go/bin:,)$(PATH)
 
-.PHONY: all build setup test test-go lint generate check-generated vet fmt-check clean
+.PHONY: all build setup demo test test-go lint generate check-generated vet fmt-check clean
 
 all: build
 
@@ -16,6 +16,10 @@ build: $(BIN)
 
 $(BIN): $(shell find sidecar -name '*.go' -not -name '*_test.go') go.mod go.sum
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./sidecar/cmd/awsflow-sts
+
+# The main job: the sidecar against the embedded local STS, every command, what the model sees.
+demo: setup build
+	$(GO) run ./sidecar/cmd/demo --bin $(BIN)
 
 generate:
 	$(GO) run ./sidecar/cmd/protogen

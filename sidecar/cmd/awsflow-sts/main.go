@@ -1,6 +1,6 @@
 // Command awsflow-sts is the sidecar of the awsflow-sts VS Code extension. `serve` speaks JSON-RPC
 // on stdio to the extension; `call` runs one STSTool command from a terminal through the same code;
-// `version` prints the version.
+// `localsts` serves the embedded STS for offline use; `version` prints the version.
 package main
 
 import (
@@ -33,6 +33,8 @@ Usage:
       JSON-RPC 2.0 over stdin/stdout (Content-Length framing), as the extension runs it.
   awsflow-sts call COMMAND [--params JSON] [--profile P] [--region R] [--endpoint-url URL] [--json]
       Run one STSTool command and print what the model would see (or the JSON result).
+  awsflow-sts localsts [--addr 127.0.0.1:0] [--config FILE] [--region R]
+      Serve the embedded local STS; the first stdout line is JSON with its endpoint and demo identity.
   awsflow-sts version
 
 Commands: %s
@@ -52,6 +54,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return serve(args[1:], stdin, stdout, stderr)
 	case "call":
 		return call(args[1:], stdout, stderr)
+	case "localsts":
+		return localSTS(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "awsflow-sts %s (protocol %d)\n", version, protocol.ProtocolVersion)
 		return 0

@@ -1,0 +1,81 @@
+package integration
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestLocalSTSSubcommand starts `awsflow-sts localsts` as a process, reads its first line, and
+// has `awsflow-sts call` use the demo identity it announces.
+func TestLocalSTSSubcommand(t *testing.T) {
+	cmd := exec.Command(binPath, "localsts", "--log-level", "warn")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		_ = cmd.Wait() // ends once the signal lands; its status says nothing here
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no first line: %v", err)
+	}
+	var info map[string]string
+	if err := json.Unmarshal([]byte(line), &info); err != nil {
+		t.Fatalf("first line is not JSON: %v: %q", err, line)
+	}
+	for _, k := range []string{"endpoint", "region", "accessKeyId", "secretAccessKey", "roleArn"} {
+		if info[k] == "" {
+			t.Fatalf("first line lacks %s: %v", k, info)
+		}
+	}
+	if !strings.HasPrefix(info["endpoint"], "http://127.0.0.1:") {
+		t.Fatalf("not on loopback: %s", info["endpoint"])
+	}
+	env := append(scratchEnv(t), "AWS_ACCESS_KEY_ID="+info["accessKeyId"], "AWS_SECRET_ACCESS_KEY="+info["secretAccessKey"])
+	res := runCall(t, env, "GetCallerIdentity", "--endpoint-url", info["endpoint"], "--region", info["region"], "--json")
+	if res.code != 0 {
+		t.Fatalf("call exited %d: %s", res.code, res.stderr)
+	}
+	res = runCall(t, env, "AssumeRole", "--endpoint-url", info["endpoint"], "--region", info["region"],
+		"--params", `{"RoleArn":"`+info["roleArn"]+`","RoleSessionName":"it"}`)
+	if res.code != 0 || !strings.Contains(string(res.stdout), ":assumed-role/") {
+		t.Fatalf("AssumeRole exited %d:\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	if strings.Contains(string(res.stdout), info["secretAccessKey"]) {
+		t.Fatal("the base secret reached the output")
+	}
+}
+
+// TestDemo runs `make demo`'s program against the built binary: it must pass its own secrets check
+// and exit 0, so the README's first command stays true.
+func TestDemo(t *testing.T) {
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "run", "./sidecar/cmd/demo", "--bin", binPath)
+	cmd.Dir = root // the demo gives the sidecar its own scratch profile and no AWS variables
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("demo failed: %v\n%s", err, out)
+	}
+	for _, want := range []string{"Secrets check:", "none of their", "AccessDenied", "Explicit deny", "the sidecar shut down cleanly"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+}
