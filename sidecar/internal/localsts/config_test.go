@@ -166,8 +166,8 @@ func TestDefaultConfigKeys(t *testing.T) {
 			if got, ok := keyid.AccountOffline(id); !ok || got != acct || len(id) != 20 {
 				t.Fatalf("%s decodes to %s", id, got)
 			}
-			if got, _ := decodeAccount(id); got != acct {
-				t.Fatalf("decodeAccount(%s) = %s", id, got)
+			if got, _ := keyid.AccountOffline(id); got != acct {
+				t.Fatalf("keyid.AccountOffline(%s) = %s", id, got)
 			}
 		}
 	})

@@ -44,29 +44,6 @@ func encodeID(prefix, account string, filler []byte, bodyLen int) string {
 	return prefix + b32.EncodeToString(b)[:bodyLen]
 }
 
-// decodeAccount reads the account out of an id minted by encodeID (or by AWS since about 2019).
-func decodeAccount(id string) (string, bool) {
-	if len(id) < 4+10 {
-		return "", false
-	}
-	body := id[4:]
-	for i := 0; i < len(body); i++ {
-		if c := body[i]; (c < 'A' || c > 'Z') && (c < '2' || c > '7') {
-			return "", false
-		}
-	}
-	b, err := b32.DecodeString(body[:10])
-	if err != nil || len(b) < 6 {
-		return "", false
-	}
-	var v uint64
-	for _, x := range b[:6] {
-		v = v<<8 | uint64(x)
-	}
-	s := strconv.FormatUint((v&0x7fffffffff80)>>7, 10)
-	return strings.Repeat("0", 12-min(12, len(s))) + s, true
-}
-
 // stableID is a deterministic unique id for a named entity, so user and role ids survive a
 // restart of the server like IAM's do.
 func stableID(prefix, account, name string) string {

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"awsflow-sts/sidecar/internal/keyid"
 )
 
 // Duration limits in seconds, per operation.
@@ -45,7 +47,7 @@ func (c *call) getAccessKeyInfo() (string, error) {
 	if k := c.s.lookupKey(id); k != nil {
 		account = k.p.account
 	} else if knownKeyPrefix.MatchString(id) {
-		account, _ = decodeAccount(id)
+		account, _ = keyid.AccountOffline(id)
 	}
 	if account == "" {
 		return "", errBadRequest("InvalidParameterValue", "The specified access key ID is not valid.")
