@@ -8,7 +8,7 @@ BIN := bin/awsflow-sts
 # moto and the AWS CLI live in the machine image's pyenv Python, and Go may not be on PATH yet.
 export PATH := $(if $(wildcard $(HOME)/.pyenv/shims),$(HOME)/.pyenv/shims:,)$(if $(wildcard /usr/local/go/bin),/usr/local/go/bin:,)$(PATH)
 
-.PHONY: all build setup demo test test-go lint generate check-generated vet fmt-check clean
+.PHONY: all build setup demo test test-go test-ext node-deps extension lint generate check-generated vet fmt-check typecheck clean
 
 all: build
 
@@ -33,7 +33,20 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l sidecar); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-lint: fmt-check vet check-generated
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+node-deps: node_modules/.package-lock.json
+
+typecheck: node-deps
+	npx tsc -p tsconfig.json --noEmit
+
+# The extension bundled into out/extension.js.
+extension: node-deps
+	npm run build
+
+lint: fmt-check vet check-generated typecheck
 
 # The Go suite runs with the race detector; integration tests start moto and the AWS CLI when the
 # machine has them and say so when they skip.
@@ -43,7 +56,11 @@ test-go: build
 setup:
 	bash scripts/setup.sh
 
-test: setup lint test-go
+# The extension's Node suite: pure modules, golden exchanges and the real sidecar against the local STS.
+test-ext: build node-deps
+	AWSFLOW_STS_BIN=$(CURDIR)/$(BIN) npm test
+
+test: setup lint test-go test-ext
 
 clean:
-	rm -rf bin dist
+	rm -rf bin dist out out-test out-tsc

@@ -11,6 +11,11 @@ if ! need go; then
 fi
 go mod download
 
+if ! need node || ! need npm; then
+  echo "setup: Node.js 20 or newer and npm are required for the extension" >&2; exit 1
+fi
+node -e 'if (+process.versions.node.split(".")[0] < 20) { console.error("setup: Node.js " + process.versions.node + " is too old; 20 or newer is needed"); process.exit(1) }'
+
 # moto (a real STS peer) and the AWS CLI are used by integration tests; they skip with a
 # message where these are missing.
 py=python3

@@ -71,6 +71,8 @@ const (
 	MethodSessionsForget = "sessions/forget"
 	// MethodSessionsExport names the request sessions/export: The only method that returns secrets: the session's credentials, for a user's explicit export command.
 	MethodSessionsExport = "sessions/export"
+	// MethodProfilesList names the request profiles/list: The profiles of the shared AWS config file, with the roles they assume, for the palette's role picker; never keys.
+	MethodProfilesList = "profiles/list"
 	// MethodCancelRequest names the notification $/cancelRequest: Cancels the call with that id, including its HTTP request to STS.
 	MethodCancelRequest = "$/cancelRequest"
 )
@@ -483,6 +485,24 @@ type ExportedSession struct {
 	SessionToken     string `json:"sessionToken,omitempty"`
 	WebIdentityToken string `json:"webIdentityToken,omitempty"`
 	Expiration       string `json:"expiration"`
+}
+
+// ProfileInfo is a profile of the shared config file, without any secret.
+type ProfileInfo struct {
+	Name          string `json:"name"`
+	RoleARN       string `json:"roleArn,omitempty"`
+	SourceProfile string `json:"sourceProfile,omitempty"`
+	MfaSerial     string `json:"mfaSerial,omitempty"`
+	ExternalID    string `json:"externalId,omitempty"`
+	Region        string `json:"region,omitempty"`
+	SsoStartURL   string `json:"ssoStartUrl,omitempty"`
+}
+
+// ProfileList is a params or result shape of the protocol.
+type ProfileList struct {
+	Profiles []ProfileInfo `json:"profiles"`
+	// ConfigFile: The file read.
+	ConfigFile string `json:"configFile,omitempty"`
 }
 
 // CancelParams is a params or result shape of the protocol.

@@ -11,8 +11,12 @@ import (
 // ModelPath is where the model lives, relative to the repository root.
 const ModelPath = "protocol/model.json"
 
-// Files renders every generated file from the model, keyed by path relative to the repository root.
-func Files(model []byte) (map[string][]byte, error) {
+// PackageJSONPath is the extension manifest, whose languageModelTools block is generated.
+const PackageJSONPath = "package.json"
+
+// Files renders every generated file from the model, keyed by path relative to the repository
+// root; packageJSON is the current manifest, of which only the tool block is replaced.
+func Files(model, packageJSON []byte) (map[string][]byte, error) {
 	m, err := ParseModel(model)
 	if err != nil {
 		return nil, err
@@ -25,9 +29,15 @@ func Files(model []byte) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	pkg, err := m.packageJSON(packageJSON)
+	if err != nil {
+		return nil, err
+	}
 	return map[string][]byte{
+		PackageJSONPath:                             pkg,
 		"protocol/tool-input-schema.json":           schemaJSON,
 		"sidecar/internal/protocol/protocol_gen.go": goSrc,
+		"extension/src/protocol.gen.ts":             append(m.tsFile(), '\n'),
 	}, nil
 }
 
@@ -70,7 +80,11 @@ func generateFrom(root string) (map[string][]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read model: %w", err)
 	}
-	return Files(model)
+	pkg, err := os.ReadFile(filepath.Join(root, PackageJSONPath))
+	if err != nil {
+		return nil, fmt.Errorf("read package.json: %w", err)
+	}
+	return Files(model, pkg)
 }
 
 func sortedKeys(m map[string][]byte) []string {

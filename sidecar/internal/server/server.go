@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"awsflow-sts/sidecar/internal/logging"
+	"awsflow-sts/sidecar/internal/profiles"
 	"awsflow-sts/sidecar/internal/protocol"
 	"awsflow-sts/sidecar/internal/redact"
 	"awsflow-sts/sidecar/internal/rpc"
@@ -89,6 +90,7 @@ func (s *Server) Methods() map[string]rpc.Method {
 		protocol.MethodSessionsUse:    {Handle: s.sessionsUse},
 		protocol.MethodSessionsForget: {Handle: s.sessionsForget},
 		protocol.MethodSessionsExport: {Handle: s.sessionsExport},
+		protocol.MethodProfilesList:   {Handle: s.profilesList},
 	}
 }
 
@@ -223,6 +225,16 @@ func (s *Server) sessionsExport(ctx context.Context, raw json.RawMessage) (any, 
 	}
 	s.log.Info("session exported", zap.String("id", rpc.RequestID(ctx)), zap.String("session", name))
 	return out, nil
+}
+
+func (s *Server) profilesList(context.Context, json.RawMessage) (any, error) {
+	list, err := profiles.List(profiles.ConfigPath())
+	if err != nil {
+		return nil, &rpc.Error{Code: protocol.CodeInvalidParams, Message: err.Error(), Data: protocol.ErrorData{
+			Kind: "validation", Hint: "Fix the shared AWS config file (AWS_CONFIG_FILE or ~/.aws/config).",
+		}}
+	}
+	return list, nil
 }
 
 func sessionName(raw json.RawMessage) (string, error) {

@@ -1,0 +1,73 @@
+// STSTool, the language-model tool: a thin forwarder to the sidecar's tool/invoke. Errors go back to
+// the model as text it can act on (never thrown), except a cancelled turn, which VS Code expects as
+// a CancellationError.
+import * as vscode from "vscode";
+import { changesSessions, type StsContext } from "./context";
+import { confirmation, invocationMessage, isMinting, validateParams } from "./format";
+import { COMMANDS, TOOL_NAME } from "./protocol.gen";
+
+/** What the model sends; checked at run time, since a model can send anything. */
+export interface ToolInput {
+  command?: unknown;
+  params?: unknown;
+}
+
+interface ReadInput {
+  command: string;
+  params: Record<string, unknown> | undefined;
+}
+
+function readInput(input: ToolInput | undefined): ReadInput {
+  const command = typeof input?.command === "string" ? input.command : "";
+  const p = input?.params;
+  const params = p !== null && typeof p === "object" && !Array.isArray(p) ? (p as Record<string, unknown>) : undefined;
+  return { command, params };
+}
+
+function textResult(text: string): vscode.LanguageModelToolResult {
+  return new vscode.LanguageModelToolResult([new vscode.LanguageModelTextPart(text)]);
+}
+
+export class StsTool implements vscode.LanguageModelTool<ToolInput> {
+  constructor(private readonly ctx: StsContext) {}
+
+  prepareInvocation(options: vscode.LanguageModelToolInvocationPrepareOptions<ToolInput>): vscode.PreparedToolInvocation {
+    const { command, params } = readInput(options.input);
+    const prepared: vscode.PreparedToolInvocation = { invocationMessage: invocationMessage(command, params) };
+    if (this.ctx.settings().confirmCredentialCommands && isMinting(command)) {
+      const c = confirmation(command, params) ?? {
+        title: `Run ${command}?`,
+        message: `This stores new AWS credentials in the awsflow-sts sidecar.`,
+      };
+      prepared.confirmationMessages = { title: c.title, message: new vscode.MarkdownString(c.message) };
+    }
+    return prepared;
+  }
+
+  async invoke(
+    options: vscode.LanguageModelToolInvocationOptions<ToolInput>,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.LanguageModelToolResult> {
+    if (token.isCancellationRequested) throw new vscode.CancellationError();
+    const { command, params } = readInput(options.input);
+    if (command === "") {
+      return textResult(`STSTool needs {"command": <command>, "params": {...}}; command is one of ${COMMANDS.map((c) => c.name).join(", ")}.`);
+    }
+    // Checked here too so a malformed call is answered without starting the sidecar.
+    const problem = validateParams(command, options.input?.params);
+    if (problem !== undefined) return textResult(problem);
+    try {
+      const client = await this.ctx.client();
+      const result = await client.invoke(command, params, token);
+      if (changesSessions(command)) void this.ctx.refreshSessions();
+      return textResult(result.text);
+    } catch (err) {
+      if (token.isCancellationRequested) throw new vscode.CancellationError();
+      return textResult(this.ctx.logError(`STSTool ${command}`, err));
+    }
+  }
+}
+
+export function registerTool(ctx: StsContext): vscode.Disposable {
+  return vscode.lm.registerTool<ToolInput>(TOOL_NAME, new StsTool(ctx));
+}

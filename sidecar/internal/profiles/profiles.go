@@ -1,0 +1,109 @@
+// Package profiles lists the profiles of the shared AWS config file for the palette's role picker:
+// names, the roles they assume and how, never a key (keys live in the credentials file, which it
+// does not read).
+package profiles
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"awsflow-sts/sidecar/internal/protocol"
+)
+
+// ConfigPath is the shared config file the SDK reads: $AWS_CONFIG_FILE, else ~/.aws/config.
+func ConfigPath() string {
+	if p := os.Getenv("AWS_CONFIG_FILE"); p != "" {
+		return p
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".aws", "config")
+}
+
+// List reads the profiles of the config file at path; a missing file is an empty list.
+func List(path string) (protocol.ProfileList, error) {
+	out := protocol.ProfileList{Profiles: []protocol.ProfileInfo{}, ConfigFile: path}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) || path == "" {
+		return out, nil
+	}
+	if err != nil {
+		return out, fmt.Errorf("read AWS config: %w", err)
+	}
+	defer f.Close()
+	out.Profiles, err = parse(f)
+	if err != nil {
+		return out, fmt.Errorf("read AWS config %s: %w", path, err)
+	}
+	return out, nil
+}
+
+// parse reads INI sections [default] and [profile NAME]; other sections (sso-session, services)
+// are skipped. Later sections of the same name add to earlier ones, as the SDK merges them.
+func parse(r io.Reader) ([]protocol.ProfileInfo, error) {
+	var list []protocol.ProfileInfo
+	index := map[string]int{}
+	cur := -1
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == "" || line[0] == '#' || line[0] == ';':
+			continue
+		case line[0] == '[' && strings.HasSuffix(line, "]"):
+			cur = -1
+			name, ok := sectionProfile(strings.TrimSpace(line[1 : len(line)-1]))
+			if !ok {
+				continue
+			}
+			i, seen := index[name]
+			if !seen {
+				i = len(list)
+				index[name] = i
+				list = append(list, protocol.ProfileInfo{Name: name})
+			}
+			cur = i
+		case cur >= 0:
+			key, value, ok := strings.Cut(line, "=")
+			if !ok {
+				continue
+			}
+			setKey(&list[cur], strings.ToLower(strings.TrimSpace(key)), strings.TrimSpace(value))
+		}
+	}
+	return list, sc.Err()
+}
+
+func sectionProfile(section string) (string, bool) {
+	if section == "default" {
+		return "default", true
+	}
+	name, ok := strings.CutPrefix(section, "profile ")
+	name = strings.TrimSpace(name)
+	return name, ok && name != ""
+}
+
+func setKey(p *protocol.ProfileInfo, key, value string) {
+	switch key {
+	case "role_arn":
+		p.RoleARN = value
+	case "source_profile":
+		p.SourceProfile = value
+	case "mfa_serial":
+		p.MfaSerial = value
+	case "external_id":
+		p.ExternalID = value
+	case "region":
+		p.Region = value
+	case "sso_start_url":
+		p.SsoStartURL = value
+	}
+}
