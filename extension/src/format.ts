@@ -6,23 +6,6 @@ import { SidecarError } from "./client";
 
 type Params = Record<string, unknown> | undefined;
 
-/** Parameter pairs of which exactly one must be given (model.json "oneOf"; not in protocol.gen.ts). */
-export const ONE_OF: Readonly<Record<string, readonly (readonly string[])[]>> = {
-  AssumeRoleWithSAML: [["SAMLAssertion", "SAMLAssertionFile"]],
-  AssumeRoleWithWebIdentity: [["WebIdentityToken", "WebIdentityTokenFile"]],
-};
-
-/** DurationSeconds when omitted (model.json "default"; not in protocol.gen.ts). */
-export const DEFAULT_DURATION_SECONDS: Readonly<Record<string, number>> = {
-  AssumeRole: 3600,
-  AssumeRoleWithSAML: 3600,
-  AssumeRoleWithWebIdentity: 3600,
-  AssumeRoot: 900,
-  GetFederationToken: 43200,
-  GetSessionToken: 43200,
-  GetWebIdentityToken: 300,
-};
-
 /** Longest parameter value echoed in a message; longer ones are cut (they are the model's input). */
 const MAX_SHOWN = 120;
 
@@ -142,7 +125,7 @@ export function invocationMessage(command: string, params: Params): string {
 // ── Confirmation card ──────────────────────────────────────────────────────────────────────────────
 
 function duration(command: string, params: Params): string {
-  const s = seconds(params, "DurationSeconds") ?? DEFAULT_DURATION_SECONDS[command];
+  const s = seconds(params, "DurationSeconds") ?? commandInfo(command)?.defaultDurationSeconds;
   if (s === undefined) {
     return "";
   }
@@ -260,7 +243,7 @@ export function errorText(err: unknown): string {
   } catch {
     // fall through to the generic text
   }
-  return 'STSTool error (internal): the call failed inside the extension. The details are in the "AWS STS" output log.';
+  return 'STSTool error (internal): the call failed inside the extension. The details are in the "awsflow-sts" output channel (AWS STS: Show Log).';
 }
 
 function sidecarErrorText(err: SidecarError): string {
@@ -363,7 +346,7 @@ function missingRequired(info: CommandInfo, params: Record<string, unknown>): st
 }
 
 function oneOfProblems(command: string, params: Record<string, unknown>): string[] {
-  return (ONE_OF[command] ?? []).flatMap((group) => {
+  return (commandInfo(command)?.oneOf ?? []).flatMap((group) => {
     const given = group.filter((name) => present(params, name));
     if (given.length === 1) {
       return [];

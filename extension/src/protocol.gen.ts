@@ -30,6 +30,10 @@ export interface CommandInfo {
   readonly auth: "signed" | "anonymous" | "none";
   readonly local: boolean;
   readonly params: readonly { readonly name: string; readonly required: boolean; readonly secret: boolean }[];
+  /** Groups of parameters of which exactly one must be given. */
+  readonly oneOf: readonly (readonly string[])[];
+  /** DurationSeconds when omitted, for commands that take it. */
+  readonly defaultDurationSeconds?: number;
 }
 
 /** Every command, in the model's order. */
@@ -41,6 +45,8 @@ export const COMMANDS: readonly CommandInfo[] = [
     auth: "signed",
     local: false,
     params: [{ name: "RoleArn", required: true, secret: false }, { name: "RoleSessionName", required: true, secret: false }, { name: "DurationSeconds", required: false, secret: false }, { name: "ExternalId", required: false, secret: false }, { name: "Policy", required: false, secret: false }, { name: "PolicyArns", required: false, secret: false }, { name: "SerialNumber", required: false, secret: false }, { name: "TokenCode", required: false, secret: true }, { name: "SourceIdentity", required: false, secret: false }, { name: "Tags", required: false, secret: false }, { name: "TransitiveTagKeys", required: false, secret: false }, { name: "SessionName", required: false, secret: false }],
+    oneOf: [],
+    defaultDurationSeconds: 3600,
   },
   {
     name: "AssumeRoleWithSAML",
@@ -49,6 +55,8 @@ export const COMMANDS: readonly CommandInfo[] = [
     auth: "anonymous",
     local: false,
     params: [{ name: "RoleArn", required: false, secret: false }, { name: "PrincipalArn", required: false, secret: false }, { name: "SAMLAssertion", required: false, secret: true }, { name: "SAMLAssertionFile", required: false, secret: false }, { name: "DurationSeconds", required: false, secret: false }, { name: "Policy", required: false, secret: false }, { name: "PolicyArns", required: false, secret: false }, { name: "SessionName", required: false, secret: false }],
+    oneOf: [["SAMLAssertion", "SAMLAssertionFile"]],
+    defaultDurationSeconds: 3600,
   },
   {
     name: "AssumeRoleWithWebIdentity",
@@ -57,6 +65,8 @@ export const COMMANDS: readonly CommandInfo[] = [
     auth: "anonymous",
     local: false,
     params: [{ name: "RoleArn", required: true, secret: false }, { name: "RoleSessionName", required: false, secret: false }, { name: "WebIdentityToken", required: false, secret: true }, { name: "WebIdentityTokenFile", required: false, secret: false }, { name: "ProviderId", required: false, secret: false }, { name: "DurationSeconds", required: false, secret: false }, { name: "Policy", required: false, secret: false }, { name: "PolicyArns", required: false, secret: false }, { name: "SessionName", required: false, secret: false }],
+    oneOf: [["WebIdentityToken", "WebIdentityTokenFile"]],
+    defaultDurationSeconds: 3600,
   },
   {
     name: "AssumeRoot",
@@ -65,6 +75,8 @@ export const COMMANDS: readonly CommandInfo[] = [
     auth: "signed",
     local: false,
     params: [{ name: "TargetPrincipal", required: true, secret: false }, { name: "TaskPolicyArn", required: true, secret: false }, { name: "DurationSeconds", required: false, secret: false }, { name: "SessionName", required: false, secret: false }],
+    oneOf: [],
+    defaultDurationSeconds: 900,
   },
   {
     name: "DecodeAuthorizationMessage",
@@ -73,6 +85,7 @@ export const COMMANDS: readonly CommandInfo[] = [
     auth: "signed",
     local: false,
     params: [{ name: "EncodedMessage", required: true, secret: false }],
+    oneOf: [],
   },
   {
     name: "GetAccessKeyInfo",
@@ -81,6 +94,7 @@ export const COMMANDS: readonly CommandInfo[] = [
     auth: "signed",
     local: false,
     params: [{ name: "AccessKeyId", required: true, secret: false }],
+    oneOf: [],
   },
   {
     name: "GetCallerIdentity",
@@ -89,6 +103,7 @@ export const COMMANDS: readonly CommandInfo[] = [
     auth: "signed",
     local: false,
     params: [],
+    oneOf: [],
   },
   {
     name: "GetDelegatedAccessToken",
@@ -97,6 +112,7 @@ export const COMMANDS: readonly CommandInfo[] = [
     auth: "signed",
     local: false,
     params: [{ name: "TradeInToken", required: true, secret: true }, { name: "SessionName", required: false, secret: false }],
+    oneOf: [],
   },
   {
     name: "GetFederationToken",
@@ -105,6 +121,8 @@ export const COMMANDS: readonly CommandInfo[] = [
     auth: "signed",
     local: false,
     params: [{ name: "Name", required: true, secret: false }, { name: "DurationSeconds", required: false, secret: false }, { name: "Policy", required: false, secret: false }, { name: "PolicyArns", required: false, secret: false }, { name: "Tags", required: false, secret: false }, { name: "SessionName", required: false, secret: false }],
+    oneOf: [],
+    defaultDurationSeconds: 43200,
   },
   {
     name: "GetSessionToken",
@@ -113,6 +131,8 @@ export const COMMANDS: readonly CommandInfo[] = [
     auth: "signed",
     local: false,
     params: [{ name: "DurationSeconds", required: false, secret: false }, { name: "SerialNumber", required: false, secret: false }, { name: "TokenCode", required: false, secret: true }, { name: "SessionName", required: false, secret: false }],
+    oneOf: [],
+    defaultDurationSeconds: 43200,
   },
   {
     name: "GetWebIdentityToken",
@@ -121,6 +141,8 @@ export const COMMANDS: readonly CommandInfo[] = [
     auth: "signed",
     local: false,
     params: [{ name: "Audience", required: true, secret: false }, { name: "SigningAlgorithm", required: true, secret: false }, { name: "DurationSeconds", required: false, secret: false }, { name: "Tags", required: false, secret: false }, { name: "SessionName", required: false, secret: false }],
+    oneOf: [],
+    defaultDurationSeconds: 300,
   },
   {
     name: "ListSessions",
@@ -129,6 +151,7 @@ export const COMMANDS: readonly CommandInfo[] = [
     auth: "none",
     local: true,
     params: [],
+    oneOf: [],
   },
   {
     name: "UseSession",
@@ -137,6 +160,7 @@ export const COMMANDS: readonly CommandInfo[] = [
     auth: "none",
     local: true,
     params: [{ name: "SessionName", required: true, secret: false }],
+    oneOf: [],
   },
   {
     name: "ForgetSession",
@@ -145,6 +169,7 @@ export const COMMANDS: readonly CommandInfo[] = [
     auth: "none",
     local: true,
     params: [{ name: "SessionName", required: true, secret: false }],
+    oneOf: [],
   },
 ];
 

@@ -237,7 +237,7 @@ export class Supervisor {
   private async waitForPolicy(generation: number): Promise<void> {
     const decision = this.policy.next(this.now());
     if (!decision.allowed) {
-      const message = `The awsflow-sts sidecar was not restarted: ${decision.reason}. Check the "AWS STS" output log, then run ${RESTART_COMMAND}.`;
+      const message = `The awsflow-sts sidecar was not restarted: ${decision.reason}. Check the "awsflow-sts" output channel (AWS STS: Show Log), then run ${RESTART_COMMAND}.`;
       this.log(message);
       this.setState("failed", message);
       throw new SidecarError(message, CLIENT_ERROR_CODES.SidecarFailed, { kind: "failed" });
@@ -322,7 +322,7 @@ export class Supervisor {
 
   private startFailed(reason: string): SidecarError {
     this.needsPolicy = true;
-    const message = `The awsflow-sts sidecar could not be started: ${reason}. Check the "AWS STS" output log, then run ${RESTART_COMMAND}.`;
+    const message = `The awsflow-sts sidecar could not be started: ${reason}. Check the "awsflow-sts" output channel (AWS STS: Show Log), then run ${RESTART_COMMAND}.`;
     this.log(message);
     this.setState("failed", message);
     return new SidecarError(message, CLIENT_ERROR_CODES.SidecarFailed, { kind: "failed" });

@@ -6,11 +6,9 @@ import { SidecarError } from "../src/client";
 import {
   commandInfo,
   confirmation,
-  DEFAULT_DURATION_SECONDS,
   errorText,
   invocationMessage,
   isMinting,
-  ONE_OF,
   statusBarText,
   timeLeft,
   validateParams,
@@ -83,11 +81,12 @@ describe("commandInfo and isMinting", () => {
     assert.equal(isMinting("Nope"), false);
   });
 
-  test("the oneOf pairs and default durations copied from model.json match it", () => {
+  test("the generated oneOf groups and default durations match model.json", () => {
     for (const c of model.commands) {
-      assert.deepEqual(ONE_OF[c.name] ?? [], c.oneOf ?? [], `oneOf of ${c.name}`);
+      const info = commandInfo(c.name);
+      assert.deepEqual(info?.oneOf ?? [], c.oneOf ?? [], `oneOf of ${c.name}`);
       const def = c.params.find((p) => p.name === "DurationSeconds")?.default;
-      assert.equal(DEFAULT_DURATION_SECONDS[c.name], def, `DurationSeconds default of ${c.name}`);
+      assert.equal(info?.defaultDurationSeconds, def, `DurationSeconds default of ${c.name}`);
     }
   });
 });

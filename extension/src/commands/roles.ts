@@ -22,23 +22,19 @@ function validateRoleArn(s: string): string | undefined {
   return t.startsWith("arn:") && t.includes(":role/") && ROLE_ARN.test(t) ? undefined : "A role ARN, such as arn:aws:iam::123456789012:role/Dev";
 }
 
-/** Roles from the AWS config's profiles, once the sidecar offers a profiles/list method. */
+/** A role some profile of the AWS config assumes. */
 interface ProfileRole {
   profile: string;
   roleArn: string;
 }
-interface ProfilesClient {
-  listProfiles?: () => Promise<{ profiles?: { name: string; roleArn?: string }[] }>;
-}
 
+/** Roles from the AWS config's profiles (profiles/list reads names and role ARNs, never keys). */
 async function profileRoles(client: SidecarClient): Promise<ProfileRole[]> {
-  const listProfiles = (client as unknown as ProfilesClient).listProfiles;
-  if (typeof listProfiles !== "function") return [];
   try {
-    const { profiles = [] } = await listProfiles.call(client);
+    const { profiles } = await client.listProfiles();
     return profiles.flatMap((p) => (p.roleArn ? [{ profile: p.name, roleArn: p.roleArn }] : []));
   } catch (err) {
-    // A sidecar without profiles/list still offers recent roles and typing one.
+    // An older sidecar without profiles/list still offers recent roles and typing one.
     if (err instanceof SidecarError && err.code === ERROR_CODES.MethodNotFound) return [];
     throw err;
   }

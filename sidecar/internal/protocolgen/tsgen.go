@@ -23,7 +23,9 @@ func (m *Model) tsFile() []byte {
 	w("/** An STSTool command. */\nexport type CommandName =\n  | %s;\n\n", strings.Join(names, "\n  | "))
 	w("/** What a command is and takes. */\nexport interface CommandInfo {\n  readonly name: CommandName;\n  readonly summary: string;\n")
 	w("  readonly mints: \"\" | \"credentials\" | \"token\";\n  readonly auth: \"signed\" | \"anonymous\" | \"none\";\n  readonly local: boolean;\n")
-	w("  readonly params: readonly { readonly name: string; readonly required: boolean; readonly secret: boolean }[];\n}\n\n")
+	w("  readonly params: readonly { readonly name: string; readonly required: boolean; readonly secret: boolean }[];\n")
+	w("  /** Groups of parameters of which exactly one must be given. */\n  readonly oneOf: readonly (readonly string[])[];\n")
+	w("  /** DurationSeconds when omitted, for commands that take it. */\n  readonly defaultDurationSeconds?: number;\n}\n\n")
 	w("/** Every command, in the model's order. */\nexport const COMMANDS: readonly CommandInfo[] = [\n")
 	for _, c := range m.Commands {
 		w("  {\n    name: %q,\n    summary: %q,\n    mints: %q,\n    auth: %q,\n    local: %t,\n    params: [", c.Name, c.Summary, c.Mints, c.Auth, c.Local)
@@ -33,7 +35,20 @@ func (m *Model) tsFile() []byte {
 			}
 			w("{ name: %q, required: %t, secret: %t }", p.Name, p.Required, m.Params[p.Name].Secret)
 		}
-		w("],\n  },\n")
+		w("],\n    oneOf: [")
+		for i, g := range c.OneOf {
+			if i > 0 {
+				w(", ")
+			}
+			w("[%s]", quoteAll(g))
+		}
+		w("],\n")
+		for _, p := range c.Params {
+			if p.Name == "DurationSeconds" && p.Default != nil {
+				w("    defaultDurationSeconds: %d,\n", *p.Default)
+			}
+		}
+		w("  },\n")
 	}
 	w("];\n\n")
 	w("/** Parameters every STS command takes. */\nexport const COMMON_PARAMS: readonly string[] = [%s];\n\n", quoteAll(m.CommonParams))
