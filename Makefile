@@ -8,7 +8,7 @@ BIN := bin/awsflow-sts
 # moto and the AWS CLI live in the machine image's pyenv Python, and Go may not be on PATH yet.
 export PATH := $(if $(wildcard $(HOME)/.pyenv/shims),$(HOME)/.pyenv/shims:,)$(if $(wildcard /usr/local/go/bin),/usr/local/go/bin:,)$(PATH)
 
-.PHONY: all build setup demo test test-go test-ext node-deps extension lint generate check-generated vet fmt-check typecheck clean
+.PHONY: all build setup demo test test-go test-ext node-deps extension lint generate check-generated vet fmt-check typecheck clean package test-package
 
 all: build
 
@@ -62,5 +62,22 @@ test-ext: build node-deps
 
 test: setup lint test-go test-ext
 
+# One platform-specific VSIX per target in dist/ (linux, darwin and win32; x64 and arm64), each
+# carrying only its own sidecar under bin/<platform>-<arch>/; checked by scripts/verify-vsix.mjs.
+package: node-deps
+	VERSION='$(VERSION)' GO='$(GO)' bash scripts/package.sh
+
+# verify-vsix's own tests, then every target packaged and checked (not part of `make test`).
+test-package: node-deps
+	node --test scripts/verify-vsix.test.mjs
+	$(MAKE) package
+
 clean:
 	rm -rf bin dist out out-test out-tsc
+
+# End-to-end: the extension (the VSIX in dist/ when there is one) in a real VS Code extension host,
+# code-server 4.100.3 (VS Code 1.100.3) headless in Debian's chromium, offline, against the local STS.
+# Installs its tools into e2e/.tools; screenshot and results in e2e/artifacts.
+.PHONY: e2e
+e2e: build node-deps
+	bash scripts/e2e.sh
