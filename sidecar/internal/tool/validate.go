@@ -18,7 +18,7 @@ import (
 	"awsflow-sts/sidecar/internal/stsops"
 )
 
-// Limits STS applies across parameters (FIELD: "inline + managed ARNs together ≤ 2048").
+// Limits STS applies across parameters: inline and managed policy plaintext together, tag sizes.
 const (
 	maxPolicyPlaintext = 2048
 	maxTagKey          = 128
