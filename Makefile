@@ -75,9 +75,10 @@ test-package: node-deps
 clean:
 	rm -rf bin dist out out-test out-tsc
 
-# End-to-end: the extension (the VSIX in dist/ when there is one) in a real VS Code extension host,
-# code-server 4.100.3 (VS Code 1.100.3) headless in Debian's chromium, offline, against the local STS.
-# Installs its tools into e2e/.tools; screenshot and results in e2e/artifacts.
+# End-to-end: the linux-x64 VSIX `make package` builds, installed in a real VS Code extension host,
+# headless in Debian's chromium, offline, against the local STS: VS Code 1.100.3 (code-server 4.100.3),
+# then 1.139.1 (code-server 4.139.1 on Node 24; E2E_VSCODE_139=0 skips it). Installs its tools into
+# e2e/.tools; screenshots and results in e2e/artifacts; the last line sums both runs.
 .PHONY: e2e
-e2e: build node-deps
+e2e: build package
 	bash scripts/e2e.sh

