@@ -3,9 +3,9 @@ import { test, describe, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import type * as jsonrpcTypes from "vscode-jsonrpc/lib/node/main";
-import { CLIENT_ERROR_CODES, SidecarClient, SidecarError } from "../src/client";
+import { CLIENT_ERROR_CODES, SidecarClient } from "../src/client";
 import { ERROR_CODES, InitializeResult, InvokeParams, PROTOCOL_VERSION } from "../src/protocol.gen";
-import { jsonrpc, withTimeout } from "./helpers";
+import { jsonrpc, rejection, withTimeout } from "./helpers";
 
 interface Wire {
   client: SidecarClient;
@@ -95,16 +95,6 @@ function notifications(sent: jsonrpcTypes.Message[]): jsonrpcTypes.NotificationM
 /** A cancellation source as VS Code hands one to a tool. */
 function cancellation(): jsonrpcTypes.CancellationTokenSource {
   return new jsonrpc.CancellationTokenSource();
-}
-
-async function rejection(p: Promise<unknown>): Promise<SidecarError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof SidecarError, `expected a SidecarError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail("expected the call to fail");
 }
 
 describe("SidecarClient", () => {

@@ -9,6 +9,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import type * as jsonrpcTypes from "vscode-jsonrpc/lib/node/main";
+import assert from "node:assert/strict";
+import { SidecarError } from "../src/client";
 
 // See client.ts: the Node entry point of vscode-jsonrpc is only reachable through "exports".
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -177,4 +179,15 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): P
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The SidecarError a call fails with; fails the test if it succeeds or fails otherwise. */
+export async function rejection(p: Promise<unknown>): Promise<SidecarError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof SidecarError, `expected a SidecarError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail("expected the call to fail");
 }

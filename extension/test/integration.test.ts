@@ -5,7 +5,7 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SidecarClient, SidecarError } from "../src/client";
+import { SidecarClient } from "../src/client";
 import { RestartPolicy, Supervisor, SupervisorState } from "../src/supervisor";
 import { ERROR_CODES, InvokeResult, Settings } from "../src/protocol.gen";
 import {
@@ -13,6 +13,7 @@ import {
   jsonrpc,
   LocalSts,
   postJson,
+  rejection,
   processExists,
   scratchDir,
   sidecarBinary,
@@ -55,16 +56,6 @@ function supervise(dir: string, settings: Settings, keys: { accessKeyId: string;
     },
   });
   return { supervisor, logs, states, pids };
-}
-
-async function rejection(p: Promise<unknown>): Promise<SidecarError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof SidecarError, `expected a SidecarError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail("expected the call to fail");
 }
 
 const skip = sidecarSkipReason();
