@@ -44,8 +44,8 @@ export const COMMANDS: readonly CommandInfo[] = [
     mints: "credentials",
     auth: "signed",
     local: false,
-    params: [{ name: "RoleArn", required: true, secret: false }, { name: "RoleSessionName", required: true, secret: false }, { name: "DurationSeconds", required: false, secret: false }, { name: "ExternalId", required: false, secret: false }, { name: "Policy", required: false, secret: false }, { name: "PolicyArns", required: false, secret: false }, { name: "SerialNumber", required: false, secret: false }, { name: "TokenCode", required: false, secret: true }, { name: "SourceIdentity", required: false, secret: false }, { name: "Tags", required: false, secret: false }, { name: "TransitiveTagKeys", required: false, secret: false }, { name: "SessionName", required: false, secret: false }],
-    oneOf: [],
+    params: [{ name: "RoleArn", required: false, secret: false }, { name: "RoleSessionName", required: false, secret: false }, { name: "Profile", required: false, secret: false }, { name: "DurationSeconds", required: false, secret: false }, { name: "ExternalId", required: false, secret: false }, { name: "Policy", required: false, secret: false }, { name: "PolicyArns", required: false, secret: false }, { name: "SerialNumber", required: false, secret: false }, { name: "TokenCode", required: false, secret: true }, { name: "SourceIdentity", required: false, secret: false }, { name: "Tags", required: false, secret: false }, { name: "TransitiveTagKeys", required: false, secret: false }, { name: "SessionName", required: false, secret: false }],
+    oneOf: [["RoleArn", "Profile"]],
     defaultDurationSeconds: 3600,
   },
   {
@@ -178,16 +178,35 @@ export const COMMON_PARAMS: readonly string[] = ["Session", "Region"];
 
 /** JSON-RPC method names. */
 export const METHODS = {
+  /** request: First call: passes the user's settings; answers with the server's name, version, protocol version and commands. */
   initialize: "initialize",
+  /** request: Stops taking calls and waits for those in flight to finish. */
   shutdown: "shutdown",
+  /** notification: Ends the process (exit code 0 after shutdown, 1 otherwise). */
   exit: "exit",
+  /** request: Replaces the settings (the user changed them); later calls use the new ones. */
   settingsUpdate: "settings/update",
+  /** request: Runs one STSTool command: text is the Markdown the model sees, data the structured, redacted result. */
   toolInvoke: "tool/invoke",
+  /** request: The stored sessions (redacted) and the active one. */
   sessionsList: "sessions/list",
+  /** request: Makes a session the default for later calls ("base" for the configured profile). */
   sessionsUse: "sessions/use",
+  /** request: Deletes a stored session. */
   sessionsForget: "sessions/forget",
+  /** request: The only method that returns secrets: the session's credentials, for a user's explicit export command. */
   sessionsExport: "sessions/export",
+  /** request: The profiles of the shared AWS config file, with the roles they assume, for the palette's role picker; never keys. */
   profilesList: "profiles/list",
+  /** request: Re-seeds a restarted sidecar with sessions exactly as sessions/export returned them; expired ones are skipped, and nothing changes if any entry is malformed. */
+  sessionsImport: "sessions/import",
+  /** request: Writes a session's credentials as a named profile of the shared credentials file: atomic, mode 0600, every other byte kept, the previous file backed up. */
+  sessionsWriteProfile: "sessions/writeProfile",
+  /** server-to-client notification: Sent by the sidecar when a session is created, refreshed, about to expire, expired, forgotten, imported or made the default. */
+  sessionsChanged: "sessions/changed",
+  /** server-to-client request: Sent by the sidecar when a call needs an MFA code that was not given; the client asks the user privately. An error answer (or $/cancelRequest) cancels the call. */
+  mfaTokenCode: "mfa/tokenCode",
+  /** notification: Cancels the call with that id, including its HTTP request to STS. */
   cancelRequest: "$/cancelRequest",
 } as const;
 
@@ -285,6 +304,16 @@ export interface SessionInfo {
   secondsLeft: number;
   expired: boolean;
   active: boolean;
+  /** The sidecar re-makes it before it expires, with no one asked (AssumeRole from the base identity, a profile or a session; web identity from a token file). */
+  refreshable?: boolean;
+  /** When it was last refreshed. */
+  refreshedAt?: string;
+  /** Why the last refresh failed, if it did; it is retried until the session expires. */
+  refreshError?: string;
+  /** The MFA device it was authenticated with, if any. */
+  mfaSerial?: string;
+  /** The shared-config profile it was made from, if any. */
+  profile?: string;
 }
 
 export interface SessionList {
@@ -297,18 +326,104 @@ export interface SessionNameParams {
   name: string;
 }
 
-/** A session with its secrets. */
+/** A session with its secrets, and how to re-make it; sessions/import takes it back unchanged. */
 export interface ExportedSession {
   name: string;
   kind: string;
   command: string;
+  /** What STS lets the credentials do next: role, root, session-token, federated or token. */
+  class?: string;
   arn?: string;
+  account?: string;
+  sourceIdentity?: string;
   region?: string;
+  /** The identity it was made from: base or a session name. */
+  source?: string;
+  /** Made from role credentials (role chaining). */
+  chained?: boolean;
   accessKeyId?: string;
   secretAccessKey?: string;
   sessionToken?: string;
   webIdentityToken?: string;
   expiration: string;
+  createdAt?: string;
+  /** The MFA device it was authenticated with, if any. */
+  mfaSerial?: string;
+  /** The shared-config profile it was made from, if any. */
+  profile?: string;
+  recipe?: Recipe;
+}
+
+/** How a refreshable session is re-made without a human: the command and its non-secret params. */
+export interface Recipe {
+  command: string;
+  /** The STSTool params, with no secret among them (a token is read again from WebIdentityTokenFile). */
+  params: Record<string, unknown>;
+  /** The identity that signs the refresh: base or a session name. */
+  source?: string;
+}
+
+export interface SessionsImportParams {
+  sessions: ExportedSession[];
+  /** The session to make the default again, if it is imported. */
+  active?: string;
+}
+
+export interface ImportSkip {
+  name: string;
+  reason: string;
+}
+
+export interface SessionsImportResult {
+  imported: string[];
+  skipped: ImportSkip[];
+  list: SessionList;
+}
+
+export interface WriteProfileParams {
+  /** The session to write. */
+  name: string;
+  /** The profile (section) name in the credentials file. */
+  profile: string;
+  /** The credentials file (default: AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials). */
+  path?: string;
+  /** Replace a profile that holds long-term access keys (refused otherwise). */
+  overwriteLongTermKeys?: boolean;
+}
+
+export interface WriteProfileResult {
+  /** The file written. */
+  path: string;
+  profile: string;
+  /** The profile did not exist before. */
+  created: boolean;
+  /** The copy of the previous file, if there was one. */
+  backup?: string;
+  expiration?: string;
+}
+
+export interface SessionsChangedParams {
+  /** created, refreshed, refreshFailed, expiring, expired, forgotten, imported or used. */
+  reason: string;
+  /** The session concerned. */
+  session: string;
+  /** A sentence for the user, without secrets. */
+  message?: string;
+  list: SessionList;
+}
+
+export interface MfaTokenCodeParams {
+  /** The MFA device. */
+  serialNumber: string;
+  /** Why the code is needed, for the prompt. */
+  reason: string;
+  /** The STSTool command waiting for it. */
+  command?: string;
+}
+
+export interface MfaTokenCodeResult {
+  /** The 6-digit code the user entered. */
+  tokenCode: string;
 }
 
 /** A profile of the shared config file, without any secret. */

@@ -73,6 +73,14 @@ const (
 	MethodSessionsExport = "sessions/export"
 	// MethodProfilesList names the request profiles/list: The profiles of the shared AWS config file, with the roles they assume, for the palette's role picker; never keys.
 	MethodProfilesList = "profiles/list"
+	// MethodSessionsImport names the request sessions/import: Re-seeds a restarted sidecar with sessions exactly as sessions/export returned them; expired ones are skipped, and nothing changes if any entry is malformed.
+	MethodSessionsImport = "sessions/import"
+	// MethodSessionsWriteProfile names the request sessions/writeProfile: Writes a session's credentials as a named profile of the shared credentials file: atomic, mode 0600, every other byte kept, the previous file backed up.
+	MethodSessionsWriteProfile = "sessions/writeProfile"
+	// MethodSessionsChanged names the server-to-client notification sessions/changed: Sent by the sidecar when a session is created, refreshed, about to expire, expired, forgotten, imported or made the default.
+	MethodSessionsChanged = "sessions/changed"
+	// MethodMfaTokenCode names the server-to-client request mfa/tokenCode: Sent by the sidecar when a call needs an MFA code that was not given; the client asks the user privately. An error answer (or $/cancelRequest) cancels the call.
+	MethodMfaTokenCode = "mfa/tokenCode"
 	// MethodCancelRequest names the notification $/cancelRequest: Cancels the call with that id, including its HTTP request to STS.
 	MethodCancelRequest = "$/cancelRequest"
 )
@@ -138,6 +146,7 @@ var Params = map[string]*ParamSpec{
 	"Policy":               &paramPolicy,
 	"PolicyArns":           &paramPolicyArns,
 	"PrincipalArn":         &paramPrincipalArn,
+	"Profile":              &paramProfile,
 	"ProviderId":           &paramProviderId,
 	"Region":               &paramRegion,
 	"RoleArn":              &paramRoleArn,
@@ -168,13 +177,14 @@ var paramName = ParamSpec{Name: "Name", Type: TypeString, MinLength: 2, MaxLengt
 var paramPolicy = ParamSpec{Name: "Policy", Type: TypePolicy, MinLength: 1, MaxLength: 2048, Description: "An inline session policy (IAM policy JSON, as a string or an object) that further limits the session's permissions. Without one, GetFederationToken credentials have no permissions."}
 var paramPolicyArns = ParamSpec{Name: "PolicyArns", Type: TypeARNList, MinLength: 20, MaxLength: 2048, MinItems: 0, MaxItems: 10, Description: "Up to 10 managed policy ARNs used as session policies."}
 var paramPrincipalArn = ParamSpec{Name: "PrincipalArn", Type: TypeString, MinLength: 20, MaxLength: 2048, Pattern: regexp.MustCompile("^arn:[\\w+=/,.@:-]+$"), Description: "The ARN of the SAML provider in IAM. Optional: taken from the assertion's Role attribute when omitted."}
+var paramProfile = ParamSpec{Name: "Profile", Type: TypeString, MinLength: 1, MaxLength: 128, Pattern: regexp.MustCompile("^[\\w+=,.@:/-]+$"), Description: "A profile of the shared AWS config file (~/.aws/config) that assumes a role, instead of RoleArn. Its role_arn, source_profile, external_id, mfa_serial, duration_seconds, role_session_name and region apply; parameters given here override them. Use it when the user names a profile."}
 var paramProviderId = ParamSpec{Name: "ProviderId", Type: TypeString, MinLength: 4, MaxLength: 2048, Description: "Only for OAuth 2.0 providers (www.amazon.com, graph.facebook.com); never for OpenID Connect providers."}
 var paramRegion = ParamSpec{Name: "Region", Type: TypeString, MinLength: 9, MaxLength: 25, Pattern: regexp.MustCompile("^[a-z]{2,}(-[a-z]+)+-\\d{1,2}$"), Description: "The AWS Region whose STS endpoint to call (for example eu-west-1). Default: the user's configured region."}
 var paramRoleArn = ParamSpec{Name: "RoleArn", Type: TypeString, MinLength: 20, MaxLength: 2048, Pattern: regexp.MustCompile("^arn:[\\w+=/,.@:-]+$"), Description: "The ARN of the role to assume, such as arn:aws:iam::123456789012:role/Dev."}
-var paramRoleSessionName = ParamSpec{Name: "RoleSessionName", Type: TypeString, MinLength: 2, MaxLength: 64, Pattern: regexp.MustCompile("^[\\w+=,.@-]*$"), Description: "The role session name that appears in the assumed-role ARN and CloudTrail (2-64 characters of [A-Za-z0-9_+=,.@-]). Optional for AssumeRoleWithWebIdentity (a name is generated)."}
+var paramRoleSessionName = ParamSpec{Name: "RoleSessionName", Type: TypeString, MinLength: 2, MaxLength: 64, Pattern: regexp.MustCompile("^[\\w+=,.@-]*$"), Description: "The role session name that appears in the assumed-role ARN and CloudTrail (2-64 characters of [A-Za-z0-9_+=,.@-]). Optional for AssumeRoleWithWebIdentity (a name is generated). Required with RoleArn; with Profile it defaults to the profile's role_session_name."}
 var paramSAMLAssertion = ParamSpec{Name: "SAMLAssertion", Type: TypeString, MinLength: 4, MaxLength: 100000, Secret: true, Description: "The base64-encoded SAML response. Secret: prefer SAMLAssertionFile so it never passes through chat."}
 var paramSAMLAssertionFile = ParamSpec{Name: "SAMLAssertionFile", Type: TypeString, MinLength: 1, MaxLength: 4096, Description: "Path to a file holding the base64-encoded SAML response (read by the sidecar; the assertion never reaches chat)."}
-var paramSerialNumber = ParamSpec{Name: "SerialNumber", Type: TypeString, MinLength: 9, MaxLength: 256, Pattern: regexp.MustCompile("^[\\w+=/:,.@-]*$"), Description: "The MFA device's serial number or ARN (arn:aws:iam::123456789012:mfa/user)."}
+var paramSerialNumber = ParamSpec{Name: "SerialNumber", Type: TypeString, MinLength: 9, MaxLength: 256, Pattern: regexp.MustCompile("^[\\w+=/:,.@-]*$"), Description: "The MFA device's serial number or ARN (arn:aws:iam::123456789012:mfa/user). Without TokenCode the user is asked for the code (never ask for it in chat), or a stored MFA session for this device is reused."}
 var paramSession = ParamSpec{Name: "Session", Type: TypeString, MinLength: 1, MaxLength: 64, Pattern: regexp.MustCompile("^[\\w+=,.@-]*$"), Description: "Run this command with a stored session's credentials instead of the default identity (for example to chain roles, or GetCallerIdentity to see who the session is)."}
 var paramSessionName = ParamSpec{Name: "SessionName", Type: TypeString, MinLength: 1, MaxLength: 64, Pattern: regexp.MustCompile("^[\\w+=,.@-]*$"), Description: "The name of the stored session: for commands that mint credentials, the name to store them under (default: the RoleSessionName or Name); for UseSession and ForgetSession, the session to act on."}
 var paramSigningAlgorithm = ParamSpec{Name: "SigningAlgorithm", Type: TypeString, Enum: []string{"RS256", "ES384"}, Description: "The signing algorithm of the token to issue: RS256 or ES384."}
@@ -182,7 +192,7 @@ var paramSourceIdentity = ParamSpec{Name: "SourceIdentity", Type: TypeString, Mi
 var paramTags = ParamSpec{Name: "Tags", Type: TypeTags, MinItems: 0, MaxItems: 50, Description: "Session tags: a list of {\"Key\": …, \"Value\": …} (up to 50; keys 1-128 and values 0-256 characters of letters, digits, spaces and _.:/=+-@; keys are case-insensitive)."}
 var paramTargetPrincipal = ParamSpec{Name: "TargetPrincipal", Type: TypeString, MinLength: 12, MaxLength: 2048, Pattern: regexp.MustCompile("^(\\d{12}|arn:[\\w+=/,.@:-]+)$"), Description: "The member account id (12 digits) or account ARN to get root credentials for."}
 var paramTaskPolicyArn = ParamSpec{Name: "TaskPolicyArn", Type: TypeString, Enum: []string{"IAMAuditRootUserCredentials", "IAMCreateRootUserPassword", "IAMDeleteRootUserCredentials", "S3UnlockBucketPolicy", "SQSUnlockQueuePolicy"}, EnumPrefix: "arn:aws:iam::aws:policy/root-task/", Description: "The root task policy: one of IAMAuditRootUserCredentials, IAMCreateRootUserPassword, IAMDeleteRootUserCredentials, S3UnlockBucketPolicy, SQSUnlockQueuePolicy (the short name or the full arn:aws:iam::aws:policy/root-task/… ARN)."}
-var paramTokenCode = ParamSpec{Name: "TokenCode", Type: TypeString, MinLength: 6, MaxLength: 6, Pattern: regexp.MustCompile("^\\d{6}$"), Secret: true, Description: "The 6-digit code from the MFA device named by SerialNumber."}
+var paramTokenCode = ParamSpec{Name: "TokenCode", Type: TypeString, MinLength: 6, MaxLength: 6, Pattern: regexp.MustCompile("^\\d{6}$"), Secret: true, Description: "The 6-digit code from the MFA device named by SerialNumber. Leave it out: the user is prompted privately when a code is needed."}
 var paramTradeInToken = ParamSpec{Name: "TradeInToken", Type: TypeString, MinLength: 4, MaxLength: 20000, Secret: true, Description: "The trade-in token to exchange for delegated credentials. Secret."}
 var paramTransitiveTagKeys = ParamSpec{Name: "TransitiveTagKeys", Type: TypeStringList, MinLength: 1, MaxLength: 128, MinItems: 0, MaxItems: 50, Description: "Tag keys that pass on to roles this session chains to (each must be one of Tags)."}
 var paramWebIdentityToken = ParamSpec{Name: "WebIdentityToken", Type: TypeString, MinLength: 4, MaxLength: 20000, Secret: true, Description: "The OIDC ID token or OAuth 2.0 access token. Secret: prefer WebIdentityTokenFile so it never passes through chat."}
@@ -199,8 +209,9 @@ var Commands = []CommandSpec{
 		Mints:   "credentials",
 		Auth:    "signed",
 		Params: []CommandParam{
-			{Spec: &paramRoleArn, Required: true},
-			{Spec: &paramRoleSessionName, Required: true},
+			{Spec: &paramRoleArn},
+			{Spec: &paramRoleSessionName},
+			{Spec: &paramProfile},
 			{Spec: &paramDurationSeconds, HasRange: true, Minimum: 900, Maximum: 43200, Default: 3600},
 			{Spec: &paramExternalId},
 			{Spec: &paramPolicy},
@@ -212,6 +223,7 @@ var Commands = []CommandSpec{
 			{Spec: &paramTransitiveTagKeys},
 			{Spec: &paramSessionName},
 		},
+		OneOf: [][]string{[]string{"RoleArn", "Profile"}},
 	},
 	{
 		Name:    "AssumeRoleWithSAML",
@@ -459,6 +471,16 @@ type SessionInfo struct {
 	SecondsLeft int64  `json:"secondsLeft"`
 	Expired     bool   `json:"expired"`
 	Active      bool   `json:"active"`
+	// Refreshable: The sidecar re-makes it before it expires, with no one asked (AssumeRole from the base identity, a profile or a session; web identity from a token file).
+	Refreshable bool `json:"refreshable,omitempty"`
+	// RefreshedAt: When it was last refreshed.
+	RefreshedAt string `json:"refreshedAt,omitempty"`
+	// RefreshError: Why the last refresh failed, if it did; it is retried until the session expires.
+	RefreshError string `json:"refreshError,omitempty"`
+	// MfaSerial: The MFA device it was authenticated with, if any.
+	MfaSerial string `json:"mfaSerial,omitempty"`
+	// Profile: The shared-config profile it was made from, if any.
+	Profile string `json:"profile,omitempty"`
 }
 
 // SessionList is a params or result shape of the protocol.
@@ -473,18 +495,112 @@ type SessionNameParams struct {
 	Name string `json:"name"`
 }
 
-// ExportedSession is a session with its secrets.
+// ExportedSession is a session with its secrets, and how to re-make it; sessions/import takes it back unchanged.
 type ExportedSession struct {
-	Name             string `json:"name"`
-	Kind             string `json:"kind"`
-	Command          string `json:"command"`
-	ARN              string `json:"arn,omitempty"`
-	Region           string `json:"region,omitempty"`
+	Name    string `json:"name"`
+	Kind    string `json:"kind"`
+	Command string `json:"command"`
+	// Class: What STS lets the credentials do next: role, root, session-token, federated or token.
+	Class          string `json:"class,omitempty"`
+	ARN            string `json:"arn,omitempty"`
+	Account        string `json:"account,omitempty"`
+	SourceIdentity string `json:"sourceIdentity,omitempty"`
+	Region         string `json:"region,omitempty"`
+	// Source: The identity it was made from: base or a session name.
+	Source string `json:"source,omitempty"`
+	// Chained: Made from role credentials (role chaining).
+	Chained          bool   `json:"chained,omitempty"`
 	AccessKeyID      string `json:"accessKeyId,omitempty"`
 	SecretAccessKey  string `json:"secretAccessKey,omitempty"`
 	SessionToken     string `json:"sessionToken,omitempty"`
 	WebIdentityToken string `json:"webIdentityToken,omitempty"`
 	Expiration       string `json:"expiration"`
+	CreatedAt        string `json:"createdAt,omitempty"`
+	// MfaSerial: The MFA device it was authenticated with, if any.
+	MfaSerial string `json:"mfaSerial,omitempty"`
+	// Profile: The shared-config profile it was made from, if any.
+	Profile string  `json:"profile,omitempty"`
+	Recipe  *Recipe `json:"recipe,omitempty"`
+}
+
+// Recipe is how a refreshable session is re-made without a human: the command and its non-secret params.
+type Recipe struct {
+	Command string `json:"command"`
+	// Params: The STSTool params, with no secret among them (a token is read again from WebIdentityTokenFile).
+	Params json.RawMessage `json:"params"`
+	// Source: The identity that signs the refresh: base or a session name.
+	Source string `json:"source,omitempty"`
+}
+
+// SessionsImportParams is a params or result shape of the protocol.
+type SessionsImportParams struct {
+	Sessions []ExportedSession `json:"sessions"`
+	// Active: The session to make the default again, if it is imported.
+	Active string `json:"active,omitempty"`
+}
+
+// ImportSkip is a params or result shape of the protocol.
+type ImportSkip struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// SessionsImportResult is a params or result shape of the protocol.
+type SessionsImportResult struct {
+	Imported []string     `json:"imported"`
+	Skipped  []ImportSkip `json:"skipped"`
+	List     SessionList  `json:"list"`
+}
+
+// WriteProfileParams is a params or result shape of the protocol.
+type WriteProfileParams struct {
+	// Name: The session to write.
+	Name string `json:"name"`
+	// Profile: The profile (section) name in the credentials file.
+	Profile string `json:"profile"`
+	// Path: The credentials file (default: AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials).
+	Path string `json:"path,omitempty"`
+	// OverwriteLongTermKeys: Replace a profile that holds long-term access keys (refused otherwise).
+	OverwriteLongTermKeys bool `json:"overwriteLongTermKeys,omitempty"`
+}
+
+// WriteProfileResult is a params or result shape of the protocol.
+type WriteProfileResult struct {
+	// Path: The file written.
+	Path    string `json:"path"`
+	Profile string `json:"profile"`
+	// Created: The profile did not exist before.
+	Created bool `json:"created"`
+	// Backup: The copy of the previous file, if there was one.
+	Backup     string `json:"backup,omitempty"`
+	Expiration string `json:"expiration,omitempty"`
+}
+
+// SessionsChangedParams is a params or result shape of the protocol.
+type SessionsChangedParams struct {
+	// Reason: created, refreshed, refreshFailed, expiring, expired, forgotten, imported or used.
+	Reason string `json:"reason"`
+	// Session: The session concerned.
+	Session string `json:"session"`
+	// Message: A sentence for the user, without secrets.
+	Message string      `json:"message,omitempty"`
+	List    SessionList `json:"list"`
+}
+
+// MfaTokenCodeParams is a params or result shape of the protocol.
+type MfaTokenCodeParams struct {
+	// SerialNumber: The MFA device.
+	SerialNumber string `json:"serialNumber"`
+	// Reason: Why the code is needed, for the prompt.
+	Reason string `json:"reason"`
+	// Command: The STSTool command waiting for it.
+	Command string `json:"command,omitempty"`
+}
+
+// MfaTokenCodeResult is a params or result shape of the protocol.
+type MfaTokenCodeResult struct {
+	// TokenCode: The 6-digit code the user entered.
+	TokenCode string `json:"tokenCode"`
 }
 
 // ProfileInfo is a profile of the shared config file, without any secret.

@@ -29,7 +29,7 @@ func (m *Model) goFile() ([]byte, error) {
 
 	w("// Method names.\nconst (\n")
 	for _, meth := range m.Methods {
-		w("\t// Method%s names the %s %s: %s\n\tMethod%s = %q\n", goName(meth.Name), meth.Kind, meth.Name, meth.Description, goName(meth.Name), meth.Name)
+		w("\t// Method%s names the %s%s %s: %s\n\tMethod%s = %q\n", goName(meth.Name), directionWord(meth.Direction), meth.Kind, meth.Name, meth.Description, goName(meth.Name), meth.Name)
 	}
 	w(")\n\n")
 
@@ -141,11 +141,14 @@ func (m *Model) goFile() ([]byte, error) {
 			if p.Def.Description != "" {
 				w("\t// %s: %s\n", goName(p.Name), p.Def.Description)
 			}
-			tag := p.Name
+			tag, typ := p.Name, goType(p.Def)
 			if !contains(t.Def.Required, p.Name) {
 				tag += ",omitempty"
+				if ref, ok := m.Types.Lookup(p.Def.Ref); ok && len(ref.Required) > 0 {
+					typ = "*" + typ // its zero value would be invalid, so absence is nil
+				}
 			}
-			w("\t%s %s `json:%q`\n", goName(p.Name), goType(p.Def), tag)
+			w("\t%s %s `json:%q`\n", goName(p.Name), typ, tag)
 		}
 		w("}\n\n")
 	}
@@ -220,4 +223,12 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// directionWord qualifies a method the sidecar sends rather than receives.
+func directionWord(direction string) string {
+	if direction == "serverToClient" {
+		return "server-to-client "
+	}
+	return ""
 }

@@ -81,8 +81,10 @@ type ErrorDef struct {
 
 // MethodDef is one JSON-RPC method.
 type MethodDef struct {
-	Name        string `json:"name"`
-	Kind        string `json:"kind"`
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	// Direction is "serverToClient" for what the sidecar sends the extension; empty otherwise.
+	Direction   string `json:"direction"`
 	Params      string `json:"params"`
 	Result      string `json:"result"`
 	Description string `json:"description"`

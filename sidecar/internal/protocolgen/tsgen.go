@@ -55,7 +55,7 @@ func (m *Model) tsFile() []byte {
 
 	w("/** JSON-RPC method names. */\nexport const METHODS = {\n")
 	for _, meth := range m.Methods {
-		w("  %s: %q,\n", lowerFirst(goName(meth.Name)), meth.Name)
+		w("  /** %s%s: %s */\n  %s: %q,\n", directionWord(meth.Direction), meth.Kind, meth.Description, lowerFirst(goName(meth.Name)), meth.Name)
 	}
 	w("} as const;\n\n")
 	w("/** JSON-RPC error codes. */\nexport const ERROR_CODES = {\n")

@@ -121,6 +121,8 @@ func describeParams(spec *protocol.CommandSpec) string {
 		parts[i] = n
 		if p, _ := spec.Param(n); p.Required {
 			parts[i] += " (required)"
+		} else if alt := oneOfPartners(spec, n); alt != "" {
+			parts[i] += " (or " + alt + ")"
 		}
 	}
 	return spec.Name + " takes: " + strings.Join(parts, ", ") + "."
@@ -428,16 +430,25 @@ func crossChecks(spec *protocol.CommandSpec, a stsops.Args, given map[string]jso
 			}
 		}
 		switch {
+		case sent == 0 && slices.ContainsFunc(group, isFileParam):
+			problems = append(problems, fmt.Sprintf("Give one of %s (a file path keeps the secret out of chat).", strings.Join(group, " or ")))
 		case sent == 0:
-			problems = append(problems, fmt.Sprintf("give one of %s (a file path keeps the secret out of chat).", strings.Join(group, " or ")))
+			problems = append(problems, fmt.Sprintf("Give one of %s: %s", strings.Join(group, " or "), describeGroup(group)))
 		case sent > 1:
-			problems = append(problems, fmt.Sprintf("give only one of %s.", strings.Join(group, " or ")))
+			problems = append(problems, fmt.Sprintf("Give only one of %s.", strings.Join(group, " or ")))
 		}
 	}
 	_, serial := a["SerialNumber"]
 	_, code := a["TokenCode"]
-	if serial != code {
-		problems = append(problems, "SerialNumber and TokenCode go together: give the MFA device's serial number and its current 6-digit code.")
+	_, profile := a["Profile"]
+	if code && !serial && !profile {
+		problems = append(problems, "TokenCode needs SerialNumber: give the MFA device's serial number (or leave both out and the user is asked for a code when one is needed).")
+	}
+	if _, ok := spec.Param("Profile"); ok && !profile && a.Str("RoleSessionName") == "" {
+		if _, sent := given["RoleSessionName"]; !sent {
+			rsn, _ := spec.Param("RoleSessionName")
+			problems = append(problems, "RoleSessionName is required with RoleArn: "+rsn.Spec.Description)
+		}
 	}
 	if keys := a.Strings("TransitiveTagKeys"); len(keys) > 0 {
 		tagKeys := map[string]bool{}
@@ -457,6 +468,41 @@ func crossChecks(spec *protocol.CommandSpec, a stsops.Args, given map[string]jso
 		problems = append(problems, fmt.Sprintf("SessionName %q is reserved for the base identity; choose another name.", protocol.ReservedSessionName))
 	}
 	return problems
+}
+
+func isFileParam(name string) bool {
+	_, ok := fileParams[name]
+	return ok
+}
+
+// oneOfPartners names the parameters that may stand in for name, or "".
+func oneOfPartners(spec *protocol.CommandSpec, name string) string {
+	for _, group := range spec.OneOf {
+		if i := slices.Index(group, name); i >= 0 {
+			return strings.Join(slices.Delete(slices.Clone(group), i, i+1), " or ")
+		}
+	}
+	return ""
+}
+
+// describeGroup explains each parameter of a one-of group by the first sentence of its description.
+func describeGroup(group []string) string {
+	parts := make([]string, len(group))
+	for i, n := range group {
+		desc := protocol.Params[n].Description
+		if j := strings.Index(desc, ". "); j > 0 {
+			desc = desc[:j]
+		}
+		parts[i] = n + " is " + lowerFirst(strings.TrimSuffix(desc, "."))
+	}
+	return strings.Join(parts, "; ") + "."
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 func satisfiedByAlternative(spec *protocol.CommandSpec, name string, a stsops.Args) bool {
