@@ -14,10 +14,14 @@ import {
   PROTOCOL_VERSION,
   SessionList,
   SessionNameParams,
+  SessionsImportParams,
+  SessionsImportResult,
   Settings,
   SettingsUpdateParams,
   ClientInfo,
   ERROR_CODES,
+  WriteProfileParams,
+  WriteProfileResult,
 } from "./protocol.gen";
 
 // vscode-jsonrpc's Node entry point is only reachable through its package "exports" map, which the
@@ -71,6 +75,11 @@ export function disconnectedError(method: string): SidecarError {
 
 export interface ConnectOptions {
   onNotification?: (method: string, params: unknown) => void;
+  /**
+   * Answers the sidecar's requests (mfa/tokenCode). The token is cancelled when the sidecar sends
+   * $/cancelRequest for it. A SidecarError thrown here reaches the sidecar with its code, message and
+   * data; any other error as an internal error.
+   */
   onRequest?: (method: string, params: unknown, token: CancellationLike) => Promise<unknown>;
   /**
    * How long to wait for the sidecar's answer to a cancelled call before giving up on it locally
@@ -106,7 +115,15 @@ export class SidecarClient {
       conn.onNotification((method: string, params: unknown) => onNotification(method, params));
     }
     if (onRequest) {
-      conn.onRequest((method: string, params: unknown, token: jsonrpcTypes.CancellationToken) => onRequest(method, params, token));
+      conn.onRequest((method: string, params: unknown, token: jsonrpcTypes.CancellationToken) =>
+        Promise.resolve()
+          .then(() => onRequest(method, params, token))
+          .catch((err: unknown) => {
+            // vscode-jsonrpc sends a ResponseError as is; anything else would become "InternalError".
+            if (err instanceof SidecarError) throw new jsonrpc.ResponseError(err.code, err.message, err.data);
+            throw err;
+          }),
+      );
     }
     // Remember the first transport error so onClose can say why the connection ended.
     conn.onError(([err]) => {
@@ -157,6 +174,16 @@ export class SidecarClient {
   /** The only call that returns secrets; for a user's explicit export command. */
   exportSession(name: string): Promise<ExportedSession> {
     return this.request<ExportedSession>(METHODS.sessionsExport, sessionName(name));
+  }
+
+  /** Re-seeds a restarted sidecar with sessions exactly as exportSession returned them. */
+  importSessions(params: SessionsImportParams): Promise<SessionsImportResult> {
+    return this.request<SessionsImportResult>(METHODS.sessionsImport, params);
+  }
+
+  /** Writes a session as a profile of the shared credentials file; for a user's explicit command. */
+  writeProfile(params: WriteProfileParams): Promise<WriteProfileResult> {
+    return this.request<WriteProfileResult>(METHODS.sessionsWriteProfile, params);
   }
 
   /** The shared config's profiles and the roles they assume (never keys), for the role picker. */

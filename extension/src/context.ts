@@ -6,6 +6,7 @@ import type { Supervisor } from "./supervisor";
 import { errorText, isMinting } from "./format";
 import { RESERVED_SESSION_NAME, type SessionInfo, type SessionList } from "./protocol.gen";
 import { readSettings, type ExtensionSettings } from "./settings";
+import type { SessionSync } from "./sessionsync";
 import type { SessionStatusBar } from "./statusbar";
 
 const RECENT_ROLES_KEY = "awsflowSts.recentRoles";
@@ -20,13 +21,26 @@ export class StsContext {
   /** Set once the sidecar has run: the status bar stays hidden before, so drawing it never starts one. */
   sidecarStarted = false;
   statusBar: SessionStatusBar | undefined;
+  /** Sessions already warned about as expiring in this sidecar run (cleared when a sidecar starts). */
+  readonly expiryWarned = new Set<string>();
   private sessionList: SessionList | undefined;
+  /** The MFA prompt in progress: a second one would close the first, so they take turns. */
+  private prompts: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly extension: vscode.ExtensionContext,
     readonly output: vscode.LogOutputChannel,
     readonly supervisor: Supervisor,
+    /** The keychain copy of the sessions (awsflowSts.persistSessions). */
+    readonly sync: SessionSync,
   ) {}
+
+  /** Runs prompt after any prompt already showing has been answered. */
+  inTurn<T>(prompt: () => Promise<T>): Promise<T> {
+    const run = this.prompts.then(() => prompt());
+    this.prompts = run.catch(() => undefined);
+    return run;
+  }
 
   /** Read fresh each time so a settings change applies to the next call without a reload. */
   settings(): ExtensionSettings {

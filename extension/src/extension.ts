@@ -2,7 +2,12 @@
 // (Supervisor.client()), never here.
 import * as vscode from "vscode";
 import { registerCommands } from "./commands";
+import { askMfaCode } from "./commands/mfa";
+import { SidecarError, type CancellationLike, type SidecarClient } from "./client";
 import { StsContext } from "./context";
+import { SessionVault } from "./persist";
+import { ERROR_CODES, METHODS } from "./protocol.gen";
+import { readChangedParams, SessionSync } from "./sessionsync";
 import { Supervisor, resolveBinary } from "./supervisor";
 import { readSettings, SECTION, sidecarSettings } from "./settings";
 import { SessionStatusBar } from "./statusbar";
@@ -13,7 +18,10 @@ let current: StsContext | undefined;
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel("awsflow-sts", { log: true });
   const version = (context.extension.packageJSON as { version?: unknown }).version;
-  const supervisor = new Supervisor({
+  // The keychain copy of the sessions: SecretStorage is the OS keychain (or VS Code's encrypted store).
+  const vault = new SessionVault(context.secrets, { log: (line) => output.warn(line) });
+  const sync = new SessionSync(vault, { enabled: () => readSettings().persistSessions, log: (line) => output.info(line) });
+  const supervisor: Supervisor = new Supervisor({
     binary: () => resolveBinary(context.extensionPath, process.platform, process.arch, readSettings().sidecarPath),
     settings: () => sidecarSettings(readSettings()),
     clientInfo: { name: "vscode-awsflow-sts", version: typeof version === "string" ? version : undefined },
@@ -25,18 +33,31 @@ export function activate(context: vscode.ExtensionContext): void {
       if (state === "running") {
         ctx.sidecarStarted = true;
         void ctx.refreshSessions();
+      } else if (state === "starting") {
+        // A new sidecar run: its sessions may warn about expiring again.
+        ctx.expiryWarned.clear();
       } else if (state === "stopped" || state === "failed") {
-        // Sessions live in the sidecar's memory: they end with its process.
+        // Sessions live in the sidecar's memory: they end with its process (the keychain copy stays).
         ctx.setSessions(undefined);
       }
     },
-    // Only the method: a notification's params are not logged, in case one ever carries more than it should.
-    onNotification: (method) => output.debug(`sidecar notification ${method}`),
+    // Before any caller gets the new sidecar, so the first call after a restart sees the restored sessions.
+    onStarted: async (client) => {
+      try {
+        await sync.reseed(client);
+      } catch (err) {
+        // The sidecar works without them; the copies stay in the keychain for the next start.
+        output.warn(`could not restore the stored sessions: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    },
+    onNotification: (method, params, client) => onNotification(ctx, method, params, client),
+    onRequest: (method, params, token): Promise<unknown> => onRequest(ctx, method, params, token),
   });
-  const ctx = new StsContext(context, output, supervisor);
+  const ctx: StsContext = new StsContext(context, output, supervisor, sync);
   current = ctx;
   const statusBar = new SessionStatusBar(ctx);
   ctx.statusBar = statusBar;
+  if (!readSettings().persistSessions) void sync.disable();
 
   context.subscriptions.push(
     output,
@@ -47,7 +68,31 @@ export function activate(context: vscode.ExtensionContext): void {
   );
 }
 
+// Only the method and the session's name and reason are logged: params carry no secrets by contract,
+// but a log line is no place to find out otherwise.
+function onNotification(ctx: StsContext, method: string, params: unknown, client: SidecarClient): void {
+  if (method !== METHODS.sessionsChanged) {
+    ctx.output.debug(`sidecar notification ${method}`);
+    return;
+  }
+  const changed = readChangedParams(params);
+  if (!changed) {
+    ctx.output.warn(`ignored a ${method} notification of an unexpected shape`);
+    return;
+  }
+  ctx.output.debug(`session ${changed.session}: ${changed.reason}`);
+  ctx.setSessions(changed.list);
+  void ctx.sync.onChanged(changed, client);
+  ctx.statusBar?.onSessionsChanged(changed);
+}
+
+async function onRequest(ctx: StsContext, method: string, params: unknown, token: CancellationLike): Promise<unknown> {
+  if (method === METHODS.mfaTokenCode) return askMfaCode(ctx, params, token);
+  throw new SidecarError(`the extension does not handle ${method}`, ERROR_CODES.MethodNotFound, { kind: "protocol" });
+}
+
 function onSettingsChanged(ctx: StsContext, e: vscode.ConfigurationChangeEvent): void {
+  if (e.affectsConfiguration(`${SECTION}.persistSessions`)) onPersistChanged(ctx);
   if (!e.affectsConfiguration(SECTION) || !ctx.supervisor.running) return;
   if (e.affectsConfiguration(`${SECTION}.sidecarPath`)) {
     ctx.output.info("sidecar path changed; restarting the sidecar");
@@ -58,6 +103,20 @@ function onSettingsChanged(ctx: StsContext, e: vscode.ConfigurationChangeEvent):
   void ctx.supervisor
     .updateSettings(sidecarSettings(readSettings()))
     .catch((err: unknown) => ctx.logError("settings/update", err));
+}
+
+/** Off: the keychain copy goes now. On: the running sidecar's sessions are stored now, not at their next change. */
+function onPersistChanged(ctx: StsContext): void {
+  if (!readSettings().persistSessions) {
+    void ctx.sync.disable();
+    return;
+  }
+  const list = ctx.sessions;
+  if (!ctx.supervisor.running || !list) return;
+  void ctx
+    .client()
+    .then((client) => ctx.sync.saveAll(client, list))
+    .catch((err: unknown) => ctx.logError("persistSessions", err));
 }
 
 /** Routes the sidecar's JSON log lines by level; the sidecar's own logLevel setting already filters them. */

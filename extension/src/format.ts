@@ -1,7 +1,7 @@
 // Text the extension shows around an STSTool call: the progress line, the confirmation card, what the
 // model reads when a call fails, and the status bar. Pure functions of the contract in
 // protocol.gen.ts, so they are tested without VS Code. Secret parameters are never echoed.
-import { CommandInfo, COMMANDS, COMMON_PARAMS, RESERVED_SESSION_NAME, SessionInfo } from "./protocol.gen";
+import { CommandInfo, COMMANDS, COMMON_PARAMS, RESERVED_SESSION_NAME, SessionInfo, SessionList } from "./protocol.gen";
 import { SidecarError } from "./client";
 
 type Params = Record<string, unknown> | undefined;
@@ -277,16 +277,65 @@ export function statusBarText(active: SessionInfo | undefined, now: number): { t
   const left = secondsLeft(active, now);
   const remaining = timeLeft(left);
   const text = ["$(key) " + active.name, active.account, remaining].filter((s): s is string => !!s).join(" · ");
+  const expires = remaining === "expired" ? `Expired at ${active.expiration}` : `Expires ${active.expiration} (in ${remaining})`;
   const tooltip = [
     `AWS STS session ${active.name} (made by ${active.command})`,
     active.arn ? `ARN: ${active.arn}` : "",
     active.accessKeyId ? `Access key: ${active.accessKeyId}` : "",
-    remaining === "expired" ? `Expired at ${active.expiration}` : `Expires ${active.expiration} (in ${remaining})`,
+    active.mfaSerial ? `MFA: ${active.mfaSerial}` : "",
+    active.refreshable && remaining !== "expired" ? `${expires}; refreshes automatically` : expires,
+    active.refreshedAt ? `Last refreshed ${active.refreshedAt}` : "",
+    active.refreshError ? `Last refresh failed: ${active.refreshError}` : "",
     "Click to choose a session.",
   ]
     .filter((s) => s !== "")
     .join("\n");
-  return { text, tooltip, warning: left < WARN_SECONDS };
+  // A refreshable session is renewed before it runs out, so only a failing refresh is worth the colour.
+  const atRisk = !active.refreshable || !!active.refreshError || left <= 0;
+  return { text, tooltip, warning: left < WARN_SECONDS && atRisk };
+}
+
+/** Palette commands that make a session again, by the STSTool command that made it. */
+const RENEW_COMMANDS: Readonly<Record<string, string>> = {
+  AssumeRole: "awsflowSts.assumeRole",
+  AssumeRoleWithSAML: "awsflowSts.assumeRoleWithSAML",
+  AssumeRoleWithWebIdentity: "awsflowSts.assumeRoleWithWebIdentity",
+  AssumeRoot: "awsflowSts.assumeRoot",
+  GetSessionToken: "awsflowSts.getSessionToken",
+  GetFederationToken: "awsflowSts.getFederationToken",
+  GetWebIdentityToken: "awsflowSts.getWebIdentityToken",
+  GetDelegatedAccessToken: "awsflowSts.getDelegatedAccessToken",
+};
+
+export interface ExpiryWarning {
+  /** The session warned about (warned once per name per sidecar run). */
+  session: string;
+  text: string;
+  /** The palette command that makes such a session again, and its args. */
+  renew?: { command: string; args?: Record<string, unknown> };
+}
+
+/**
+ * The warning for a sessions/changed "expiring" notification, when it concerns the active session or
+ * a session nobody will refresh; undefined otherwise.
+ */
+export function expiryWarning(reason: string, sessionName: string, list: SessionList, now: number): ExpiryWarning | undefined {
+  if (reason !== "expiring") return undefined;
+  const s = list.sessions.find((x) => x.name === sessionName);
+  if (!s) return undefined;
+  const isActive = list.active === s.name || s.active;
+  if (!isActive && s.refreshable) return undefined;
+  const minutes = Math.max(0, Math.ceil(secondsLeft(s, now) / 60));
+  const label = `'${s.name}'${s.mfaSerial ? " (MFA)" : ""}`;
+  const when = minutes <= 0 ? "is expiring now" : `expires in ${minutes} min`;
+  const renewCommand = RENEW_COMMANDS[s.command];
+  const text = s.refreshable
+    ? `AWS STS session ${label} ${when}; it is refreshed automatically, but the last refresh has not succeeded yet.`
+    : `AWS STS session ${label} ${when}; run ${s.command} again to renew it.`;
+  if (!renewCommand || s.refreshable) return { session: s.name, text };
+  // GetSessionToken renews from the same device under the same name with nothing else to ask but the code.
+  const args = s.command === "GetSessionToken" ? { SessionName: s.name, ...(s.mfaSerial ? { SerialNumber: s.mfaSerial } : {}) } : undefined;
+  return { session: s.name, text, renew: args ? { command: renewCommand, args } : { command: renewCommand } };
 }
 
 /** "42m", "3h 5m", "<1m", "expired"; rounded down, so it never promises more time than is left. */
@@ -351,11 +400,17 @@ function oneOfProblems(command: string, params: Record<string, unknown>): string
     if (given.length === 1) {
       return [];
     }
-    // The file variant keeps the secret out of chat, so it is the one to suggest.
+    if (given.length > 0) {
+      return [`Give only one of ${group.join(" and ")}.`];
+    }
+    // When one of the pair is a secret, its file variant keeps it out of chat: that one is suggested.
+    const info = commandInfo(command);
+    const secret = group.some((name) => info?.params.find((p) => p.name === name)?.secret);
+    if (!secret) {
+      return [`Give one of ${group.join(" or ")}.`];
+    }
     const preferred = [...group].sort((a, b) => Number(b.endsWith("File")) - Number(a.endsWith("File")));
-    return given.length === 0
-      ? [`Give one of ${preferred.join(" or ")} (prefer ${preferred[0]}, so the secret never passes through chat).`]
-      : [`Give only one of ${group.join(" and ")}.`];
+    return [`Give one of ${preferred.join(" or ")} (prefer ${preferred[0]}, so the secret never passes through chat).`];
   });
 }
 

@@ -11,6 +11,8 @@ export interface ExtensionSettings extends Settings {
   confirmCredentialCommands: boolean;
   /** A sidecar binary to run instead of the bundled one (empty: bundled). */
   sidecarPath: string;
+  /** Keep a copy of each session in the OS keychain (SecretStorage) so a restart keeps it. */
+  persistSessions: boolean;
 }
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -36,6 +38,7 @@ export function readSettings(): ExtensionSettings {
     logLevel: logLevel !== undefined && (LOG_LEVELS as readonly string[]).includes(logLevel) ? logLevel : "info",
     confirmCredentialCommands: c.get<unknown>("confirmCredentialCommands") !== false,
     sidecarPath: str("sidecarPath") ?? "",
+    persistSessions: c.get<unknown>("persistSessions") !== false,
   };
 }
 

@@ -2,7 +2,8 @@
 // already knows, so it never starts the sidecar; it appears once the sidecar has run.
 import * as vscode from "vscode";
 import type { StsContext } from "./context";
-import { statusBarText } from "./format";
+import { expiryWarning, statusBarText } from "./format";
+import type { SessionsChangedParams } from "./protocol.gen";
 
 const TICK_MS = 30_000;
 
@@ -33,6 +34,27 @@ export class SessionStatusBar implements vscode.Disposable {
     // The countdown only moves while a session is active; the base identity has nothing to count.
     if (active) this.startTimer();
     else this.stopTimer();
+  }
+
+  /**
+   * A session about to expire that nobody will refresh (or the one in use): warned once per session
+   * per sidecar run, with a button that runs the command that makes it again. A failed refresh only
+   * goes to the log: the sidecar retries it, and a toast per retry would be noise.
+   */
+  onSessionsChanged(params: SessionsChangedParams): void {
+    if (params.reason === "refreshFailed") {
+      this.ctx.output.warn(`session ${params.session} could not be refreshed${params.message ? `: ${params.message}` : ""}`);
+      return;
+    }
+    const warning = expiryWarning(params.reason, params.session, params.list, Date.now());
+    if (!warning || this.ctx.expiryWarned.has(warning.session)) return;
+    this.ctx.expiryWarned.add(warning.session);
+    this.ctx.output.warn(warning.text);
+    const renew = warning.renew;
+    const buttons = renew ? ["Renew…"] : [];
+    void vscode.window.showWarningMessage(warning.text, ...buttons).then((choice) => {
+      if (choice && renew) void vscode.commands.executeCommand(renew.command, renew.args);
+    });
   }
 
   private startTimer(): void {

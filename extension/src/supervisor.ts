@@ -90,8 +90,18 @@ export interface SupervisorOptions {
   /** Each stderr line of the sidecar, and supervisor events (prefixed "[supervisor]"). */
   log: (line: string) => void;
   onStateChange?: (state: SupervisorState, detail?: string) => void;
-  onNotification?: (method: string, params: unknown) => void;
+  /** A notification, with the client of the sidecar that sent it (for calls back to that same process). */
+  onNotification?: (method: string, params: unknown, client: SidecarClient) => void;
   onRequest?: (method: string, params: unknown, token: CancellationLike) => Promise<unknown>;
+  /**
+   * Runs after initialize and before client() hands the new sidecar to anyone, so the first call after
+   * a restart already sees what this sets up (the restored sessions). It must use the client it is
+   * given, not client() (which waits for it). A failure or a hang past onStartedTimeoutMs is logged
+   * and the start goes on.
+   */
+  onStarted?: (client: SidecarClient) => Promise<void>;
+  /** How long onStarted may take (default 15000 ms). */
+  onStartedTimeoutMs?: number;
   policy?: RestartPolicy;
   now?: () => number;
 }
@@ -104,9 +114,12 @@ interface Live {
   readonly exited: Promise<void>;
   /** The connection or the process ended while this was the running sidecar (a crash). */
   crashed: boolean;
+  /** The connection has ended (at any time, even before this became the running sidecar). */
+  closed: boolean;
 }
 
 const LOG_LEVELS: readonly string[] = ["debug", "info", "warn", "error"];
+const DEFAULT_ON_STARTED_TIMEOUT_MS = 15_000;
 const RESTART_COMMAND = '"AWS STS: Restart Sidecar"';
 
 export class Supervisor {
@@ -221,6 +234,14 @@ export class Supervisor {
       if (generation !== this.generation) {
         throw stoppedWhileStarting();
       }
+      await this.runOnStarted(live);
+      if (generation !== this.generation) {
+        throw stoppedWhileStarting();
+      }
+      if (live.closed) {
+        const exited = live.proc.exitCode !== null || live.proc.signalCode !== null;
+        throw this.startFailed(exited ? `it exited during start (${exitDescription(live.proc)})` : "its connection closed during start");
+      }
       this.live = live;
       this.needsPolicy = false;
       this.log(`sidecar running: pid ${String(live.proc.pid)}, ${info}`);
@@ -230,6 +251,22 @@ export class Supervisor {
       live.client.dispose();
       killQuietly(live.proc, "SIGKILL");
       throw err;
+    }
+  }
+
+  /** The caller's setup of a new sidecar; its failure is the caller's to fix, not a failed start. */
+  private async runOnStarted(live: Live): Promise<void> {
+    const onStarted = this.opts.onStarted;
+    if (!onStarted) {
+      return;
+    }
+    const timeoutMs = this.opts.onStartedTimeoutMs ?? DEFAULT_ON_STARTED_TIMEOUT_MS;
+    // Never rejects, so a failure after the timeout is still logged and never goes unhandled.
+    const done = Promise.resolve()
+      .then(() => onStarted(live.client))
+      .catch((err: unknown) => this.log(`the start-up step failed: ${errorMessage(err)}`));
+    if (!(await within(done, timeoutMs))) {
+      this.log(`the start-up step did not finish within ${timeoutMs} ms; going on without waiting for it`);
     }
   }
 
@@ -268,8 +305,9 @@ export class Supervisor {
       throw new Error("the sidecar's stdio pipes are missing");
     }
     readline.createInterface({ input: stderr, crlfDelay: Infinity }).on("line", (line) => this.sidecarLog(line));
-    const client = SidecarClient.connect(stdout, stdin, {
-      onNotification: this.opts.onNotification,
+    const onNotification = this.opts.onNotification;
+    const client: SidecarClient = SidecarClient.connect(stdout, stdin, {
+      onNotification: onNotification && ((method, params) => onNotification(method, params, client)),
       onRequest: this.opts.onRequest,
     });
     const live: Live = {
@@ -278,10 +316,14 @@ export class Supervisor {
       // "close" (not "exit") so the sidecar's last stderr lines are logged before its exit is reported.
       exited: new Promise<void>((resolve) => proc.once("close", () => resolve())),
       crashed: false,
+      closed: false,
     };
     this.procs.add(live);
     void live.exited.then(() => this.onExit(live));
-    client.onClose(() => this.onConnectionClosed(live));
+    client.onClose(() => {
+      live.closed = true;
+      this.onConnectionClosed(live);
+    });
     return live;
   }
 

@@ -3,7 +3,7 @@ import { test, describe, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import type * as jsonrpcTypes from "vscode-jsonrpc/lib/node/main";
-import { CLIENT_ERROR_CODES, SidecarClient } from "../src/client";
+import { CLIENT_ERROR_CODES, SidecarClient, SidecarError } from "../src/client";
 import { ERROR_CODES, InitializeResult, InvokeParams, PROTOCOL_VERSION } from "../src/protocol.gen";
 import { jsonrpc, rejection, withTimeout } from "./helpers";
 
@@ -239,5 +239,69 @@ describe("SidecarClient", () => {
     const answer = await server.sendRequest("client/ping", { n: 1 });
     assert.deepEqual(answer, { echoed: "client/ping", params: { n: 1 } });
     assert.deepEqual(notes, [["window/logMessage", { message: "hi" }]]);
+  });
+
+  test("a SidecarError from the request handler reaches the sidecar with its code, message and data", async () => {
+    const { server } = wire({
+      client: {
+        onRequest: async () => {
+          throw new SidecarError("MFA code entry was cancelled", ERROR_CODES.RequestCancelled, { kind: "cancelled" });
+        },
+      },
+    });
+    const err = await server.sendRequest("mfa/tokenCode", { serialNumber: "arn:aws:iam::123456789012:mfa/alice", reason: "r" }).then(
+      () => assert.fail("expected an error answer"),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof jsonrpc.ResponseError);
+    assert.equal(err.code, ERROR_CODES.RequestCancelled);
+    assert.equal(err.message, "MFA code entry was cancelled");
+    assert.deepEqual(err.data, { kind: "cancelled" });
+  });
+
+  test("the request handler's token is cancelled by the sidecar's $/cancelRequest", async () => {
+    let cancelledInHandler = false;
+    let entered: () => void = () => undefined;
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    const { server } = wire({
+      client: {
+        onRequest: (_method, _params, token) =>
+          new Promise((_, reject) => {
+            entered();
+            token.onCancellationRequested(() => {
+              cancelledInHandler = true;
+              reject(new SidecarError("MFA code entry was cancelled", ERROR_CODES.RequestCancelled, { kind: "cancelled" }));
+            });
+          }),
+      },
+    });
+    const source = new jsonrpc.CancellationTokenSource();
+    const answer = server.sendRequest("mfa/tokenCode", { serialNumber: "s", reason: "r" }, source.token).catch((e: unknown) => e);
+    await withTimeout(inHandler, 1000, "the handler");
+    source.cancel();
+    const err = await withTimeout(answer, 1000, "the cancelled request");
+    assert.equal(cancelledInHandler, true);
+    assert.ok(err instanceof jsonrpc.ResponseError);
+    assert.equal(err.code, ERROR_CODES.RequestCancelled);
+  });
+
+  test("importSessions and writeProfile send their params under the contract's method names", async () => {
+    const { client, server, sent } = wire();
+    server.onRequest("sessions/import", (p: { sessions: unknown[]; active?: string }) => ({
+      imported: ["dev"],
+      skipped: [],
+      list: { sessions: [], active: p.active ?? "base" },
+    }));
+    server.onRequest("sessions/writeProfile", (p: { profile: string; path?: string }) => ({ path: p.path ?? "/c", profile: p.profile, created: true }));
+    const session = { name: "dev", kind: "credentials", command: "AssumeRole", expiration: "2030-01-01T00:00:00Z" };
+    const imported = await client.importSessions({ sessions: [session], active: "dev" });
+    assert.deepEqual(imported, { imported: ["dev"], skipped: [], list: { sessions: [], active: "dev" } });
+    const written = await client.writeProfile({ name: "dev", profile: "p", path: "/tmp/creds", overwriteLongTermKeys: true });
+    assert.deepEqual(written, { path: "/tmp/creds", profile: "p", created: true });
+    const methods = requests(sent).map((m) => [m.method, m.params]);
+    assert.deepEqual(methods.slice(-2), [
+      ["sessions/import", { sessions: [session], active: "dev" }],
+      ["sessions/writeProfile", { name: "dev", profile: "p", path: "/tmp/creds", overwriteLongTermKeys: true }],
+    ]);
   });
 });

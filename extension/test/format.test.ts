@@ -7,13 +7,14 @@ import {
   commandInfo,
   confirmation,
   errorText,
+  expiryWarning,
   invocationMessage,
   isMinting,
   statusBarText,
   timeLeft,
   validateParams,
 } from "../src/format";
-import { COMMANDS, SessionInfo } from "../src/protocol.gen";
+import { COMMANDS, SessionInfo, SessionList } from "../src/protocol.gen";
 import { repoRoot } from "./helpers";
 
 const DEV = "arn:aws:iam::123456789012:role/Dev";
@@ -295,6 +296,68 @@ describe("statusBarText", () => {
     const s = statusBarText(session({ expiration: "not a date", secondsLeft: 3 * 3600 + 300, account: undefined }), now);
     assert.equal(s.text, "$(key) dev · 3h 5m");
   });
+
+  test("a refreshable session says it refreshes automatically and warns only when a refresh failed", () => {
+    const s = statusBarText(session({ refreshable: true }), now);
+    assert.match(s.tooltip, /Expires 2030-01-01T00:42:30Z \(in 42m\); refreshes automatically/);
+    assert.doesNotMatch(statusBarText(session({}), now).tooltip, /refreshes automatically/);
+    const soon = { refreshable: true, expiration: "2030-01-01T00:04:00Z" };
+    assert.equal(statusBarText(session(soon), now).warning, false, "it will be refreshed before it runs out");
+    const failing = statusBarText(session({ ...soon, refreshError: "AccessDenied: not allowed" }), now);
+    assert.equal(failing.warning, true);
+    assert.match(failing.tooltip, /Last refresh failed: AccessDenied: not allowed/);
+    assert.match(statusBarText(session({ refreshable: true, refreshedAt: "2029-12-31T23:50:00Z" }), now).tooltip, /Last refreshed 2029-12-31T23:50:00Z/);
+  });
+
+  test("shows the MFA device", () => {
+    assert.match(statusBarText(session({ mfaSerial: "arn:aws:iam::123456789012:mfa/alice" }), now).tooltip, /MFA: arn:aws:iam::123456789012:mfa\/alice/);
+  });
+});
+
+describe("expiryWarning", () => {
+  const now = Date.parse("2030-01-01T00:00:00Z");
+  const info = (over: Partial<SessionInfo>): SessionInfo => ({
+    name: "mfa",
+    kind: "credentials",
+    command: "GetSessionToken",
+    expiration: "2030-01-01T00:09:00Z",
+    secondsLeft: 540,
+    expired: false,
+    active: false,
+    ...over,
+  });
+  const list = (sessions: SessionInfo[], active = "base"): SessionList => ({ sessions, active });
+
+  test("a non-refreshable MFA session: minutes left, the command to run, and a renew button with its device", () => {
+    const w = expiryWarning("expiring", "mfa", list([info({ mfaSerial: "arn:aws:iam::123456789012:mfa/alice" })]), now);
+    assert.ok(w);
+    assert.equal(w.text, "AWS STS session 'mfa' (MFA) expires in 9 min; run GetSessionToken again to renew it.");
+    assert.deepEqual(w.renew, {
+      command: "awsflowSts.getSessionToken",
+      args: { SessionName: "mfa", SerialNumber: "arn:aws:iam::123456789012:mfa/alice" },
+    });
+  });
+
+  test("other commands renew through their palette command with its prompts", () => {
+    const w = expiryWarning("expiring", "dev", list([info({ name: "dev", command: "AssumeRole" })]), now);
+    assert.equal(w?.text, "AWS STS session 'dev' expires in 9 min; run AssumeRole again to renew it.");
+    assert.deepEqual(w?.renew, { command: "awsflowSts.assumeRole" });
+  });
+
+  test("a refreshable session warns only when it is the active one, without a renew button", () => {
+    const refreshable = info({ name: "dev", command: "AssumeRole", refreshable: true });
+    assert.equal(expiryWarning("expiring", "dev", list([refreshable]), now), undefined);
+    const w = expiryWarning("expiring", "dev", list([{ ...refreshable, active: true }], "dev"), now);
+    assert.match(w?.text ?? "", /'dev' expires in 9 min; it is refreshed automatically/);
+    assert.equal(w?.renew, undefined);
+  });
+
+  test("other reasons and unknown sessions warn nothing", () => {
+    for (const reason of ["created", "refreshed", "refreshFailed", "expired", "forgotten", "imported", "used"]) {
+      assert.equal(expiryWarning(reason, "mfa", list([info({})]), now), undefined, reason);
+    }
+    assert.equal(expiryWarning("expiring", "gone", list([info({})]), now), undefined);
+  });
 });
 
 describe("validateParams", () => {
@@ -320,11 +383,20 @@ describe("validateParams", () => {
   });
 
   test("names every missing required param", () => {
-    const msg = validateParams("AssumeRole", { RoleArn: DEV, RoleSessionName: "" });
+    const msg = validateParams("GetWebIdentityToken", { Audience: ["urn:x"], SigningAlgorithm: "" });
     assert.ok(msg);
-    assert.match(msg, /RoleSessionName is required/);
-    assert.doesNotMatch(msg, /RoleArn is required/);
+    assert.match(msg, /SigningAlgorithm is required/);
+    assert.doesNotMatch(msg, /Audience is required/);
     assert.match(validateParams("GetWebIdentityToken", {}) ?? "", /Audience is required\. SigningAlgorithm is required\./);
+  });
+
+  test("a oneOf pair without a secret asks for either, with no talk of secrets", () => {
+    assert.equal(validateParams("AssumeRole", { RoleArn: DEV, RoleSessionName: "dev" }), undefined);
+    assert.equal(validateParams("AssumeRole", { Profile: "dev" }), undefined);
+    const msg = validateParams("AssumeRole", { RoleSessionName: "dev" }) ?? "";
+    assert.match(msg, /Give one of RoleArn or Profile\./);
+    assert.doesNotMatch(msg, /secret/);
+    assert.match(validateParams("AssumeRole", { RoleArn: DEV, Profile: "dev" }) ?? "", /Give only one of RoleArn and Profile/);
   });
 
   test("honours the oneOf pairs", () => {

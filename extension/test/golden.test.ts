@@ -11,6 +11,10 @@ import { jsonrpc, repoRoot, scratchDir, sidecarBinary, sidecarEnv, sidecarSkipRe
 
 interface Step {
   send: { id?: number | string; method: string; params?: unknown };
+  /** The answer to the sidecar's requests during the step (mfa/tokenCode): a result, or {"error": …}. */
+  reply?: Record<string, unknown>;
+  /** The notifications and requests the sidecar sends before its response. */
+  events?: Record<string, unknown>[];
   expect?: Record<string, unknown>;
 }
 
@@ -35,7 +39,7 @@ function withEndpoint(value: unknown): unknown {
 }
 
 /** The sidecar's version differs per build; the goldens say {{VERSION}}. */
-function normalize(response: jsonrpcTypes.Message): unknown {
+function normalize(response: unknown): unknown {
   const copy = JSON.parse(JSON.stringify(response)) as { result?: { serverInfo?: { version?: string } } };
   if (copy.result?.serverInfo?.version !== undefined) {
     copy.result.serverInfo.version = "{{VERSION}}";
@@ -62,7 +66,26 @@ describe("golden exchanges against the real sidecar", { skip }, () => {
         const writer = new jsonrpc.StreamMessageWriter(stdin);
         const responses = new Map<string, jsonrpcTypes.Message>();
         const waiters = new Map<string, (m: jsonrpcTypes.Message) => void>();
+        /** What the sidecar sent on its own during the current step, in order. */
+        let events: unknown[] = [];
+        let reply: Record<string, unknown> | undefined;
         new jsonrpc.StreamMessageReader(stdout).listen((msg) => {
+          if (jsonrpc.Message.isRequest(msg)) {
+            // Answered as the Go harness does: the step's reply, else MethodNotFound.
+            events.push(msg);
+            const answer =
+              reply === undefined
+                ? { error: { code: -32601, message: `method ${msg.method} not found` } }
+                : "error" in reply
+                  ? { error: reply.error }
+                  : { result: reply };
+            void writer.write({ jsonrpc: "2.0", id: msg.id, ...answer } as unknown as jsonrpcTypes.Message);
+            return;
+          }
+          if (jsonrpc.Message.isNotification(msg)) {
+            events.push(msg);
+            return;
+          }
           if (!jsonrpc.Message.isResponse(msg)) {
             return;
           }
@@ -81,6 +104,8 @@ describe("golden exchanges against the real sidecar", { skip }, () => {
         };
 
         for (const [i, step] of golden.steps.entries()) {
+          events = [];
+          reply = step.reply;
           // Written as is (a string for params included), which a typed sendRequest could not do.
           await writer.write(withEndpoint(step.send) as jsonrpcTypes.Message);
           if (!step.expect) {
@@ -88,6 +113,7 @@ describe("golden exchanges against the real sidecar", { skip }, () => {
           }
           assert.ok(step.send.id !== undefined, `step ${i} expects an answer to a message without an id`);
           const got = await withTimeout(response(step.send.id), 5000, `${file} step ${i} (${step.send.method})`);
+          assert.deepEqual(events.map(normalize), step.events ?? [], `${file} step ${i} (${step.send.method}): the sidecar's own messages`);
           assert.deepEqual(normalize(got), step.expect, `${file} step ${i} (${step.send.method})`);
         }
         const lastMethod = golden.steps.at(-1)?.send.method;

@@ -4,6 +4,7 @@
 import * as vscode from "vscode";
 import type { StsContext } from "../context";
 import { restartSidecar, showLog } from "./admin";
+import { copyEnv, credentialProcess, openTerminal, writeProfile } from "./export";
 import { decodeAuthorizationMessage, getAccessKeyInfo, whoAmI } from "./identity";
 import { assumeRole, assumeRoleWithSAML, assumeRoleWithWebIdentity, assumeRoot } from "./roles";
 import { forgetSession, listSessions, switchSession } from "./sessions";
@@ -26,6 +27,10 @@ export const COMMAND_HANDLERS: Readonly<Record<string, CommandHandler>> = {
   "awsflowSts.listSessions": listSessions,
   "awsflowSts.switchSession": switchSession,
   "awsflowSts.forgetSession": forgetSession,
+  "awsflowSts.copyEnv": copyEnv,
+  "awsflowSts.openTerminal": openTerminal,
+  "awsflowSts.writeProfile": writeProfile,
+  "awsflowSts.credentialProcess": credentialProcess,
   "awsflowSts.showLog": showLog,
   "awsflowSts.restartSidecar": restartSidecar,
 };

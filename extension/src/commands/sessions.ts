@@ -39,6 +39,8 @@ async function currentList(ctx: StsContext): Promise<SessionList> {
 }
 
 async function act(ctx: StsContext, command: "UseSession" | "ForgetSession", session: string): Promise<CommandResult> {
+  // The keychain copy goes first: if the sidecar is gone, the restart this call makes must not restore it.
+  if (command === "ForgetSession") await ctx.sync.forget(session);
   const result = await run(ctx, command, { SessionName: session });
   show(ctx, result);
   return result;

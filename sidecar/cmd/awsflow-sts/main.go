@@ -41,7 +41,14 @@ Commands: %s
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	stdin, stdout, stderr := os.Stdin, os.Stdout, os.Stderr
+	// Processes the SDK starts for a profile (credential_process) inherit os.Stdin and os.Stderr:
+	// they must neither read the protocol's input nor write around the JSON log, where what they
+	// print (possibly a secret) would go unscrubbed.
+	if devNull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0); err == nil {
+		os.Stdin, os.Stderr = devNull, devNull
+	}
+	os.Exit(run(os.Args[1:], stdin, stdout, stderr))
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

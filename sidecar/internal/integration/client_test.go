@@ -22,6 +22,7 @@ type message struct {
 	JSONRPC string          `json:"jsonrpc"`
 	ID      json.RawMessage `json:"id"`
 	Method  string          `json:"method"`
+	Params  json.RawMessage `json:"params"`
 	Result  json.RawMessage `json:"result"`
 	Error   *rpcError       `json:"error"`
 
@@ -63,14 +64,19 @@ type proc struct {
 	stdout lockedBuffer // every byte the child wrote to stdout
 	stderr lockedBuffer // every byte the child wrote to stderr
 
-	wmu      sync.Mutex // one frame at a time
-	inClosed bool
+	wmu       sync.Mutex // one frame at a time
+	answering sync.WaitGroup
+	inClosed  bool
 
 	mu       sync.Mutex
 	pending  map[string]chan *message // by the id's JSON text
 	frames   []*message               // every message, in arrival order
 	unrouted []*message               // responses nobody waited for (or a second one for an id)
-	readErr  error                    // a framing or JSON error in the child's output
+	notes    []*message               // notifications the sidecar sent (sessions/changed)
+	// answer replies to the sidecar's own requests (mfa/tokenCode); nil answers MethodNotFound,
+	// as a client that cannot prompt does.
+	answer  func(m *message) (result any, err *rpcError)
+	readErr error // a framing or JSON error in the child's output
 
 	nextID     atomic.Int64
 	readerDone chan struct{}
@@ -153,8 +159,18 @@ func (p *proc) route(m *message) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.frames = append(p.frames, m)
-	if m.Method != "" {
-		p.unrouted = append(p.unrouted, m) // the sidecar sends no requests or notifications today
+	switch {
+	case m.Method == "sessions/changed" && len(m.ID) == 0:
+		p.notes = append(p.notes, m)
+		return
+	case m.Method == "mfa/tokenCode" && len(m.ID) != 0:
+		p.notes = append(p.notes, m)
+		answer := p.answer
+		// Answered off the reader goroutine, which must go on reading while the reply is written.
+		p.answering.Go(func() { p.reply(m, answer) })
+		return
+	case m.Method != "":
+		p.unrouted = append(p.unrouted, m)
 		return
 	}
 	key := idKey(m.ID)
@@ -376,6 +392,7 @@ func (p *proc) waitExit() int {
 	case <-time.After(exitTimeout):
 		p.t.Fatalf("the sidecar did not exit within %v%s", exitTimeout, p.diag())
 	}
+	p.answering.Wait()
 	return p.cmd.ProcessState.ExitCode()
 }
 
@@ -429,6 +446,43 @@ func (p *proc) messages() []*message {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]*message(nil), p.frames...)
+}
+
+// reply answers one request of the sidecar.
+func (p *proc) reply(m *message, answer func(*message) (any, *rpcError)) {
+	msg := map[string]any{"jsonrpc": "2.0", "id": m.ID}
+	res, rerr := any(nil), &rpcError{Code: -32601, Message: "method not found: " + m.Method}
+	if answer != nil {
+		res, rerr = answer(m)
+	}
+	if rerr != nil {
+		msg["error"] = rerr
+	} else {
+		msg["result"] = res
+	}
+	body, err := json.Marshal(msg)
+	if err == nil {
+		err = p.writeRaw(frame(body))
+	}
+	if err != nil {
+		p.mu.Lock()
+		p.readErr = fmt.Errorf("answering %s: %w", m.Method, err)
+		p.mu.Unlock()
+	}
+}
+
+// notifications returns the sidecar's notifications and requests so far.
+func (p *proc) notifications() []*message {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]*message(nil), p.notes...)
+}
+
+// setAnswer installs how the sidecar's requests are answered.
+func (p *proc) setAnswer(f func(m *message) (any, *rpcError)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.answer = f
 }
 
 // extra returns the responses no request waited for.

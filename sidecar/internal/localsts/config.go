@@ -34,6 +34,8 @@ type Config struct {
 	// DecodeRoles are role ARNs whose sessions may call DecodeAuthorizationMessage for messages
 	// of their own account (users need CanDecode instead).
 	DecodeRoles []string `json:"decodeRoles,omitempty"`
+	// SSO, when set, serves IAM Identity Center's GetRoleCredentials for SSO profiles.
+	SSO *SSO `json:"sso,omitempty"`
 	// Demo names the identity that Server.Demo reports.
 	Demo Demo `json:"demo"`
 }
@@ -409,6 +411,7 @@ func (v *configCheck) check() {
 			v.errorf("decodeRoles: %q is not a role in roles", r)
 		}
 	}
+	v.sso()
 	v.demo()
 }
 

@@ -28,6 +28,17 @@ const (
 	DemoOIDCClientID = "demo-client"
 	// DemoSAMLProvider is the SAML provider whose IdP the server generates.
 	DemoSAMLProvider = "arn:aws:iam::123456789012:saml-provider/DemoIdP"
+	// DemoSSOAccessToken is the IAM Identity Center access token of the SSO user alice, as
+	// `aws sso login` would cache it; it never expires.
+	DemoSSOAccessToken = "localsts-demo-sso-token"
+	// DemoSSOUser is the Identity Center user the demo token belongs to.
+	DemoSSOUser = "alice"
+	// DemoSSOPermissionSet is the permission set alice is assigned in MemberAccount: an SSO
+	// profile's sso_role_name.
+	DemoSSOPermissionSet = "Developer"
+	// DemoSSORole is the role Identity Center provisioned for DemoSSOPermissionSet in
+	// MemberAccount.
+	DemoSSORole = "AWSReservedSSO_Developer_0123456789abcdef"
 )
 
 // The default config's other users' keys.
@@ -61,7 +72,10 @@ func trust(statements ...string) json.RawMessage {
 //     external id DemoExternalID), Locked (trusts only 111122223333: a denied AssumeRole),
 //     Auditor (trusts the account, may decode messages), SamlDev (SAML provider DemoIdP, whose
 //     IdP the server generates), WebDev (the built-in OIDC issuer, audience DemoOIDCClientID);
-//   - trade-in tokens "localsts-demo-trade-in-1" and "-2" for Dev.
+//   - trade-in tokens "localsts-demo-trade-in-1" and "-2" for Dev;
+//   - IAM Identity Center: the SSO user alice (token DemoSSOAccessToken) is assigned permission
+//     set Developer in 111122223333, whose role DemoSSORole trusts nobody (only GetRoleCredentials
+//     issues its sessions).
 //
 // Each call returns a fresh copy the caller may change.
 func DefaultConfig() *Config {
@@ -98,6 +112,8 @@ func DefaultConfig() *Config {
 				`{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::` + acct + `:oidc-provider/` + OIDCPlaceholder + `"},` +
 					`"Action":["sts:AssumeRoleWithWebIdentity","sts:TagSession"],` +
 					`"Condition":{"StringEquals":{"` + OIDCPlaceholder + `:aud":"` + DemoOIDCClientID + `"}}}`)},
+			{Account: MemberAccount, Name: DemoSSORole, Trust: trust(
+				`{"Sid":"OnlyIdentityCenter","Effect":"Deny","Principal":"*","Action":"sts:*"}`)},
 		},
 		SAMLProviders: []SAMLProvider{{Account: acct, Name: "DemoIdP"}},
 		OIDCProviders: []OIDCProvider{{Account: acct, URL: BuiltinOIDC, ClientIDs: []string{DemoOIDCClientID}}},
@@ -108,5 +124,7 @@ func DefaultConfig() *Config {
 		Organization: &Organization{ManagementAccount: acct, Members: []string{MemberAccount}},
 		DecodeRoles:  []string{roleARN(acct, "Auditor")},
 		Demo:         Demo{User: acct + "/alice", Role: roleARN(acct, "Dev")},
+		SSO: &SSO{AccessTokens: []SSOAccessToken{{Token: DemoSSOAccessToken, User: DemoSSOUser,
+			RoleArns: []string{roleARN(MemberAccount, DemoSSORole)}}}},
 	}
 }

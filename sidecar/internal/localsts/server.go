@@ -276,6 +276,7 @@ func (s *Server) base(r *http.Request) string {
 //	POST /_localsts/oidc/token                             {sub, aud, expiresIn, claims} → {"token", "expiresAt"}
 //	GET  /_localsts/sts/.well-known/openid-configuration   discovery for GetWebIdentityToken's issuer
 //	GET  /_localsts/sts/jwks.json                          GetWebIdentityToken's keys (RS256 and ES384)
+//	GET  /federation/credentials                           IAM Identity Center's GetRoleCredentials (AWS's portal API; see SSO)
 //
 // GetWebIdentityToken's JWTs have iss BASEURL/_localsts/sts; the demo OIDC issuer's tokens have
 // iss BASEURL/_localsts/oidc (see SetBaseURL).
@@ -290,6 +291,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /_localsts/oidc/token", s.handleOIDCToken)
 	mux.HandleFunc("GET /_localsts/sts/.well-known/openid-configuration", s.handleSTSDiscovery)
 	mux.HandleFunc("GET /_localsts/sts/jwks.json", s.handleSTSJWKS)
+	mux.HandleFunc("GET /federation/credentials", s.handleSSOGetRoleCredentials)
 	mux.HandleFunc("/_localsts/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such local STS route: " + r.Method + " " + r.URL.Path})
 	})

@@ -27,8 +27,13 @@ type golden struct {
 }
 
 type step struct {
-	Send   json.RawMessage `json:"send"`
-	Expect json.RawMessage `json:"expect,omitempty"`
+	Send json.RawMessage `json:"send"`
+	// Reply answers the sidecar's requests during the step (mfa/tokenCode): a result, or an
+	// object with "error". Without it they are answered MethodNotFound.
+	Reply json.RawMessage `json:"reply,omitempty"`
+	// Events are the notifications and requests the sidecar sends before its response.
+	Events []json.RawMessage `json:"events,omitempty"`
+	Expect json.RawMessage   `json:"expect,omitempty"`
 }
 
 // placeholders stand for values that differ per run or would be unreadable inline.
@@ -77,7 +82,20 @@ func replay(t *testing.T, file string) {
 		if _, isRequest := sent["id"]; !isRequest {
 			continue
 		}
+		var events []json.RawMessage
 		resp := r.recv()
+		for resp["method"] != nil {
+			ev, err := json.Marshal(resp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertNoSecrets(t, r, string(ev))
+			events = append(events, indent([]byte(substitute(string(ev), subst, true))))
+			if id, ok := resp["id"]; ok {
+				r.answer(id, s.Reply)
+			}
+			resp = r.recv()
+		}
 		got, err := json.Marshal(resp)
 		if err != nil {
 			t.Fatal(err)
@@ -89,7 +107,16 @@ func replay(t *testing.T, file string) {
 		got = []byte(substitute(string(got), subst, true))
 		if *update {
 			g.Steps[i].Expect = indent(got)
+			g.Steps[i].Events = events
 			continue
+		}
+		if len(events) != len(s.Events) {
+			t.Errorf("step %d (%s): %d events, want %d", i, sent["method"], len(events), len(s.Events))
+		}
+		for j := range min(len(events), len(s.Events)) {
+			if !jsonEqual(t, events[j], s.Events[j]) {
+				t.Errorf("step %d (%s): event %d differs\n got: %s\nwant: %s", i, sent["method"], j, events[j], s.Events[j])
+			}
 		}
 		if !jsonEqual(t, got, s.Expect) {
 			t.Errorf("step %d (%s): response differs\n got: %s\nwant: %s", i, sent["method"], indent(got), s.Expect)

@@ -36,10 +36,15 @@ type conn struct {
 	t      *testing.T
 	r      *bufio.Reader
 	frames chan string
+	// events are the notifications and requests the sidecar sent, in order.
+	events []map[string]any
+	// reply answers the sidecar's requests during call (see answer).
+	reply json.RawMessage
 }
 
 type running struct {
 	*conn
+	srv      *Server
 	fake     *ststest.Server
 	logs     *observer.ObservedLogs
 	served   chan serveResult
@@ -59,9 +64,18 @@ func start(t *testing.T) *running {
 	fake := ststest.New()
 	t.Cleanup(fake.Close)
 	ststest.UseProfile(t, "default", ststest.BaseKeyID, baseSecret)
+	r := serve(t, func() time.Time { return now })
+	r.fake = fake
+	return r
+}
+
+// serve serves a new Server reading the clock now over net.Pipe, with no background maintenance
+// (tests call Store().Maintain); everything stops when the test ends.
+func serve(t *testing.T, now func() time.Time) *running {
+	t.Helper()
 	core, logs := observer.New(zapcore.DebugLevel)
 	log := &logging.Logger{Logger: zap.New(core), Level: zap.NewAtomicLevelAt(zapcore.DebugLevel)}
-	srv := New(Config{Version: testVersion, Logger: log, Now: func() time.Time { return now }})
+	srv := New(Config{Version: testVersion, Logger: log, Now: now, MaintainEvery: -1})
 	serverEnd, clientEnd := net.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	frames := make(chan string, 64)
@@ -76,7 +90,7 @@ func start(t *testing.T) *running {
 	}()
 	r := &running{
 		conn:   &conn{t: t, r: bufio.NewReader(clientEnd), frames: frames},
-		fake:   fake,
+		srv:    srv,
 		logs:   logs,
 		served: make(chan serveResult, 1),
 		cancel: cancel,
@@ -141,6 +155,41 @@ func (c *conn) recv() map[string]any {
 	return msg
 }
 
+// answer replies to a request of the sidecar with reply (a result, or {"error": …}); an empty
+// reply answers MethodNotFound, as a client that cannot prompt does.
+func (c *conn) answer(id any, reply json.RawMessage) {
+	c.t.Helper()
+	msg := map[string]any{"jsonrpc": "2.0", "id": id}
+	var e struct {
+		Error json.RawMessage `json:"error"`
+	}
+	switch {
+	case len(reply) == 0:
+		msg["error"] = map[string]any{"code": -32601, "message": "method not found"}
+	case json.Unmarshal(reply, &e) == nil && e.Error != nil:
+		msg["error"] = e.Error
+	default:
+		msg["result"] = reply
+	}
+	c.send(msg)
+}
+
+// response reads until the response to a request, answering the sidecar's own requests with
+// reply and keeping its notifications in c.events.
+func (c *conn) response(reply json.RawMessage) map[string]any {
+	c.t.Helper()
+	for {
+		msg := c.recv()
+		if msg["method"] == nil {
+			return msg
+		}
+		c.events = append(c.events, msg)
+		if id, ok := msg["id"]; ok {
+			c.answer(id, reply)
+		}
+	}
+}
+
 // call sends a request and returns its response.
 func (c *conn) call(id int, method string, params any) map[string]any {
 	c.t.Helper()
@@ -149,7 +198,7 @@ func (c *conn) call(id int, method string, params any) map[string]any {
 		msg["params"] = params
 	}
 	c.send(msg)
-	resp := c.recv()
+	resp := c.response(c.reply)
 	if resp["id"] != float64(id) {
 		c.t.Fatalf("response id %v, want %d: %v", resp["id"], id, resp)
 	}

@@ -4,15 +4,19 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
+	"awsflow-sts/sidecar/internal/credfile"
 	"awsflow-sts/sidecar/internal/logging"
 	"awsflow-sts/sidecar/internal/profiles"
 	"awsflow-sts/sidecar/internal/protocol"
@@ -36,7 +40,16 @@ type Config struct {
 	Now func() time.Time
 	// Settings are used until initialize replaces them (the call subcommand never sends initialize).
 	Settings protocol.Settings
+	// MaintainEvery is how often sessions are checked for refresh and expiry while serving
+	// (DefaultMaintainEvery when 0; never when negative, for tests that drive Store().Maintain).
+	MaintainEvery time.Duration
 }
+
+// DefaultMaintainEvery is how often sessions are checked for refresh and expiry while serving.
+const DefaultMaintainEvery = 15 * time.Second
+
+// promptTimeout bounds how long a call waits for the user to enter an MFA code.
+const promptTimeout = 5 * time.Minute
 
 // Server holds the state of one sidecar: its sessions, clients and secrets.
 type Server struct {
@@ -46,6 +59,7 @@ type Server struct {
 	store   *session.Store
 	clients *stsops.Clients
 	runner  *tool.Runner
+	peer    atomic.Pointer[rpc.Server] // the connection to the client while serving
 }
 
 // New returns a server with no sessions.
@@ -56,7 +70,7 @@ func New(cfg Config) *Server {
 	secrets := &redact.Secrets{}
 	store := session.NewStore(cfg.Now, secrets)
 	clients := stsops.NewClients(cfg.Settings)
-	return &Server{
+	s := &Server{
 		cfg:     cfg,
 		log:     cfg.Logger.Logger,
 		secrets: secrets,
@@ -64,9 +78,19 @@ func New(cfg Config) *Server {
 		clients: clients,
 		runner:  tool.NewRunner(store, clients, secrets),
 	}
+	s.runner.Prompt = s.askTokenCode
+	clients.SetPrompt(func(ctx context.Context, serial, reason string) (string, error) {
+		return s.askTokenCode(ctx, protocol.MfaTokenCodeParams{SerialNumber: serial, Reason: reason})
+	})
+	store.SetHooks(session.Hooks{Remake: s.runner.Remake, Changed: s.sessionsChanged})
+	return s
 }
 
+// Store is the server's session store (tests drive its clock and maintenance).
+func (s *Server) Store() *session.Store { return s.store }
+
 // Serve answers JSON-RPC on rwc until exit or end of input; it reports whether shutdown came first.
+// While serving, sessions are refreshed and their expiry reported in the background.
 func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) (bool, error) {
 	srv := rpc.NewServer(rpc.Options{
 		Methods:          s.Methods(),
@@ -76,21 +100,66 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) (bool, error
 		ExitMethod:       protocol.MethodExit,
 		Scrub:            s.secrets.Scrub,
 	})
+	s.peer.Store(srv)
+	defer s.peer.Store(nil)
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	if every := cmp.Or(s.cfg.MaintainEvery, DefaultMaintainEvery); every > 0 {
+		wg.Go(func() { s.store.Run(ctx, every) })
+	}
+	defer wg.Wait()
+	defer cancel()
 	return srv.Serve(ctx, rwc)
+}
+
+// askTokenCode asks the client for an MFA code with mfa/tokenCode.
+func (s *Server) askTokenCode(ctx context.Context, p protocol.MfaTokenCodeParams) (string, error) {
+	peer := s.peer.Load()
+	if peer == nil {
+		return "", tool.ErrCannotPrompt
+	}
+	ctx, cancel := context.WithTimeout(ctx, promptTimeout)
+	defer cancel()
+	var res protocol.MfaTokenCodeResult
+	if err := peer.Call(ctx, protocol.MethodMfaTokenCode, p, &res); err != nil {
+		var re *rpc.Error
+		if errors.As(err, &re) && re.Code == protocol.CodeMethodNotFound {
+			return "", tool.ErrCannotPrompt
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return "", fmt.Errorf("no code was entered within %s", promptTimeout)
+		}
+		return "", err
+	}
+	return res.TokenCode, nil
+}
+
+// sessionsChanged tells the client, when there is one, that the sessions changed.
+func (s *Server) sessionsChanged(p protocol.SessionsChangedParams) {
+	s.log.Info("sessions changed", zap.String("reason", p.Reason), zap.String("session", p.Session))
+	peer := s.peer.Load()
+	if peer == nil {
+		return
+	}
+	if err := peer.Notify(context.Background(), protocol.MethodSessionsChanged, p); err != nil {
+		s.log.Debug("could not send sessions/changed", zap.Error(err))
+	}
 }
 
 // Methods is the method table.
 func (s *Server) Methods() map[string]rpc.Method {
 	return map[string]rpc.Method{
-		protocol.MethodInitialize:     {Handle: s.initialize, Inline: true},
-		protocol.MethodShutdown:       {Handle: func(context.Context, json.RawMessage) (any, error) { return nil, nil }, Inline: true},
-		protocol.MethodSettingsUpdate: {Handle: s.settingsUpdate, Inline: true},
-		protocol.MethodToolInvoke:     {Handle: s.invoke},
-		protocol.MethodSessionsList:   {Handle: s.sessionsList},
-		protocol.MethodSessionsUse:    {Handle: s.sessionsUse},
-		protocol.MethodSessionsForget: {Handle: s.sessionsForget},
-		protocol.MethodSessionsExport: {Handle: s.sessionsExport},
-		protocol.MethodProfilesList:   {Handle: s.profilesList},
+		protocol.MethodInitialize:           {Handle: s.initialize, Inline: true},
+		protocol.MethodShutdown:             {Handle: func(context.Context, json.RawMessage) (any, error) { return nil, nil }, Inline: true},
+		protocol.MethodSettingsUpdate:       {Handle: s.settingsUpdate, Inline: true},
+		protocol.MethodToolInvoke:           {Handle: s.invoke},
+		protocol.MethodSessionsList:         {Handle: s.sessionsList},
+		protocol.MethodSessionsUse:          {Handle: s.sessionsUse},
+		protocol.MethodSessionsForget:       {Handle: s.sessionsForget},
+		protocol.MethodSessionsExport:       {Handle: s.sessionsExport},
+		protocol.MethodSessionsImport:       {Handle: s.sessionsImport},
+		protocol.MethodSessionsWriteProfile: {Handle: s.sessionsWriteProfile},
+		protocol.MethodProfilesList:         {Handle: s.profilesList},
 	}
 }
 
@@ -225,6 +294,61 @@ func (s *Server) sessionsExport(ctx context.Context, raw json.RawMessage) (any, 
 	}
 	s.log.Info("session exported", zap.String("id", rpc.RequestID(ctx)), zap.String("session", name))
 	return out, nil
+}
+
+func (s *Server) sessionsImport(ctx context.Context, raw json.RawMessage) (any, error) {
+	var p protocol.SessionsImportParams
+	if err := decode(raw, &p); err != nil {
+		return nil, err
+	}
+	for _, e := range p.Sessions {
+		s.secrets.Add(e.SecretAccessKey, e.SessionToken, e.WebIdentityToken)
+	}
+	res, err := s.store.Import(p.Sessions, p.Active)
+	if err != nil {
+		return nil, &rpc.Error{Code: protocol.CodeInvalidParams, Message: err.Error(), Data: protocol.ErrorData{
+			Kind: "validation", Hint: "Pass sessions exactly as sessions/export returned them.",
+		}}
+	}
+	s.log.Info("sessions imported", zap.String("id", rpc.RequestID(ctx)), zap.Strings("sessions", res.Imported), zap.Int("skipped", len(res.Skipped)))
+	return &protocol.SessionsImportResult{Imported: res.Imported, Skipped: res.Skipped, List: s.store.List()}, nil
+}
+
+func (s *Server) sessionsWriteProfile(ctx context.Context, raw json.RawMessage) (any, error) {
+	var p protocol.WriteProfileParams
+	if err := decode(raw, &p); err != nil {
+		return nil, err
+	}
+	invalid := func(msg, hint string) error {
+		return &rpc.Error{Code: protocol.CodeInvalidParams, Message: msg, Data: protocol.ErrorData{Kind: "validation", Hint: hint}}
+	}
+	if p.Name == "" {
+		return nil, invalid(`params need "name": the session to write`, "")
+	}
+	if err := credfile.ValidProfileName(p.Profile); err != nil {
+		return nil, invalid("profile: "+err.Error(), "Choose a profile name such as the session's name.")
+	}
+	exp, err := s.store.Export(p.Name)
+	if err != nil {
+		return nil, sessionErr(err)
+	}
+	if exp.Kind == string(protocol.MintsToken) {
+		return nil, invalid(fmt.Sprintf("session %q holds a web identity token, not credentials, so it cannot be written as a profile", p.Name), "Choose a session made by AssumeRole, GetSessionToken or the like.")
+	}
+	expires, _ := time.Parse(time.RFC3339, exp.Expiration)
+	res, err := credfile.WriteProfile(credfile.Options{Path: p.Path, Profile: p.Profile, OverwriteLongTermKeys: p.OverwriteLongTermKeys},
+		credfile.Credentials{AccessKeyID: exp.AccessKeyID, SecretAccessKey: exp.SecretAccessKey, SessionToken: exp.SessionToken, Expiration: expires})
+	switch {
+	case errors.Is(err, credfile.ErrLongTermKeys):
+		return nil, &rpc.Error{Code: protocol.CodeRuleViolation, Message: s.secrets.Scrub(err.Error()), Data: protocol.ErrorData{
+			Kind: protocol.ErrorKind(protocol.CodeRuleViolation), Hint: "Choose another profile name, or confirm replacing the long-term keys (overwriteLongTermKeys).",
+		}}
+	case err != nil:
+		return nil, invalid(s.secrets.Scrub(err.Error()), "Check the path and its permissions; the file was not changed.")
+	}
+	s.log.Info("session written to credentials file", zap.String("id", rpc.RequestID(ctx)), zap.String("session", p.Name),
+		zap.String("profile", p.Profile), zap.String("path", res.Path))
+	return &protocol.WriteProfileResult{Path: res.Path, Profile: p.Profile, Created: res.Created, Backup: res.Backup, Expiration: exp.Expiration}, nil
 }
 
 func (s *Server) profilesList(context.Context, json.RawMessage) (any, error) {

@@ -5,6 +5,7 @@ package session
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"strings"
 	"sync"
@@ -64,6 +65,24 @@ type Session struct {
 	Chained bool
 	// CreatedAt is when the sidecar stored it.
 	CreatedAt time.Time
+	// MFASerial is the MFA device the session was authenticated with, if any. A GetSessionToken
+	// session with one is reused for later AssumeRole calls that need that device.
+	MFASerial string
+	// Profile is the shared-config profile it was made from: the role profile of AssumeRole's
+	// Profile, or the base profile for sessions made from the base identity.
+	Profile string
+	// Recipe re-makes the session without a human; nil when that needs one (an MFA code, a SAML
+	// assertion, a token pasted in chat).
+	Recipe *protocol.Recipe
+	// RefreshedAt is when the recipe last re-made it.
+	RefreshedAt time.Time
+
+	// refresh state, owned by the Store.
+	refreshAt     time.Time // when the cache window opens
+	refreshErr    string    // why the last refresh failed
+	retryAt       time.Time // no new attempt before this after a failure
+	warnedExpiry  bool      // "expiring" was sent
+	reportedEnded bool      // "expired" was sent
 }
 
 // Kind is "token" for an issued token and "credentials" otherwise.
@@ -87,23 +106,38 @@ type Store struct {
 	active   string
 	now      func() time.Time
 	secrets  *redact.Secrets
+	hooks    Hooks
+	window   aws.CredentialsCacheOptions
+	jitter   func() float64
+	locks    sync.Map // session name → *sync.Mutex, so one refresh runs per session
 }
 
 // NewStore returns an empty store that reads time from now and registers every secret it stores
 // with secrets, so they are scrubbed from anything else the sidecar says.
 func NewStore(now func() time.Time, secrets *redact.Secrets) *Store {
-	return &Store{sessions: map[string]*Session{}, now: now, secrets: secrets}
+	return &Store{
+		sessions: map[string]*Session{}, now: now, secrets: secrets,
+		window: DefaultWindow, jitter: rand.Float64,
+	}
 }
 
 // Now is the store's clock.
 func (st *Store) Now() time.Time { return st.now() }
 
-// Put stores s under s.Name, replacing any session of that name; it reports whether one was replaced.
+// Put stores s under s.Name, replacing any session of that name; it reports whether one was
+// replaced, and tells the Changed hook.
 func (st *Store) Put(s *Session) (replaced bool) {
+	replaced = st.put(s)
+	st.changed(ReasonCreated, s.Name, "")
+	return replaced
+}
+
+func (st *Store) put(s *Session) (replaced bool) {
 	st.secrets.Add(s.Credentials.SecretAccessKey, s.Credentials.SessionToken, s.Token)
 	if s.CreatedAt.IsZero() {
 		s.CreatedAt = st.now()
 	}
+	s.refreshAt = st.refreshTime(s.Expiration)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	_, replaced = st.sessions[s.Name]
@@ -134,6 +168,22 @@ func (st *Store) notFound(name string) error {
 	return fmt.Errorf("%w: there is no session %q; stored sessions: %s", ErrNotFound, name, strings.Join(names, ", "))
 }
 
+// FindMFA returns the unexpired MFA session of the device serial made from the profile's identity
+// (the longest-lasting if there are several), or nil.
+func (st *Store) FindMFA(serial, profile string) *Session {
+	now := st.now()
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	var best *Session
+	for _, s := range st.sessions {
+		if s.Class == ClassSessionToken && s.MFASerial == serial && s.Profile == profile && now.Before(s.Expiration) &&
+			(best == nil || s.Expiration.After(best.Expiration)) {
+			best = s
+		}
+	}
+	return best
+}
+
 // Names lists the stored session names in order.
 func (st *Store) Names() []string {
 	st.mu.RLock()
@@ -162,6 +212,7 @@ func (st *Store) Use(name string) error {
 		st.mu.Lock()
 		st.active = ""
 		st.mu.Unlock()
+		st.changed(ReasonUsed, name, "")
 		return nil
 	}
 	s, err := st.Get(name)
@@ -172,8 +223,9 @@ func (st *Store) Use(name string) error {
 		return fmt.Errorf("session %q holds a web identity token, not credentials, so it cannot be the default identity", name)
 	}
 	st.mu.Lock()
-	defer st.mu.Unlock()
 	st.active = name
+	st.mu.Unlock()
+	st.changed(ReasonUsed, name, "")
 	return nil
 }
 
@@ -191,6 +243,7 @@ func (st *Store) Forget(name string) error {
 	if !ok {
 		return st.notFound(name)
 	}
+	st.changed(ReasonForgotten, name, "")
 	return nil
 }
 
@@ -211,7 +264,10 @@ func (st *Store) List() protocol.SessionList {
 
 // Info describes one session without its secrets.
 func (st *Store) Info(s *Session) protocol.SessionInfo {
-	return st.info(s, st.Active())
+	active := st.Active()
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.info(s, active)
 }
 
 func (st *Store) info(s *Session, active string) protocol.SessionInfo {
@@ -232,26 +288,13 @@ func (st *Store) info(s *Session, active string) protocol.SessionInfo {
 		SecondsLeft:    max(0, int64(left/time.Second)),
 		Expired:        left <= 0,
 		Active:         s.Name == active,
+		Refreshable:    s.Recipe != nil,
+		RefreshError:   s.refreshErr,
+		MfaSerial:      s.MFASerial,
+		Profile:        s.Profile,
+	}
+	if !s.RefreshedAt.IsZero() {
+		info.RefreshedAt = s.RefreshedAt.UTC().Format(time.RFC3339)
 	}
 	return info
-}
-
-// Export returns the named session with its secrets. Only the user's explicit export commands call it.
-func (st *Store) Export(name string) (protocol.ExportedSession, error) {
-	s, err := st.Get(name)
-	if err != nil {
-		return protocol.ExportedSession{}, err
-	}
-	return protocol.ExportedSession{
-		Name:             s.Name,
-		Kind:             s.Kind(),
-		Command:          s.Command,
-		ARN:              s.ARN,
-		Region:           s.Region,
-		AccessKeyID:      s.Credentials.AccessKeyID,
-		SecretAccessKey:  s.Credentials.SecretAccessKey,
-		SessionToken:     s.Credentials.SessionToken,
-		WebIdentityToken: s.Token,
-		Expiration:       s.Expiration.UTC().Format(time.RFC3339),
-	}, nil
 }

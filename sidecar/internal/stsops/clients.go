@@ -8,10 +8,12 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"awsflow-sts/sidecar/internal/protocol"
@@ -25,30 +27,53 @@ const DefaultMaxAttempts = 3
 
 // Identity says whose credentials sign a call.
 type Identity struct {
-	// Credentials, when set, sign the call (a stored session's); otherwise the base identity does.
+	// Credentials, when set, sign the call (a stored session's); otherwise a profile's do.
 	Credentials *aws.Credentials
+	// Profile names the shared-config profile whose credentials sign when Credentials is nil;
+	// "" is the base identity (the profile of the settings, else the default chain).
+	Profile string
 	// Anonymous calls are not signed at all.
 	Anonymous bool
 }
+
+// TokenPrompt asks the user for the current code of an MFA device. The SDK calls it when a
+// profile that assumes a role has mfa_serial.
+type TokenPrompt func(ctx context.Context, serial, reason string) (string, error)
+
+// promptTimeout bounds an MFA prompt the SDK asks for: its callback has no context to cancel.
+const promptTimeout = 5 * time.Minute
 
 // Clients makes and caches STS clients for the current settings. It is safe for concurrent use.
 type Clients struct {
 	mu       sync.Mutex
 	settings protocol.Settings
-	base     *aws.Config
-	baseErr  error
+	configs  map[string]loaded // by profile; "" is the base identity
 	clients  map[clientKey]*sts.Client
+	prompt   TokenPrompt
+}
+
+type loaded struct {
+	cfg aws.Config
+	err error
 }
 
 type clientKey struct {
-	region string
-	keyID  string // "" for the base identity
-	anon   bool
+	region  string
+	keyID   string // "" for a profile's identity
+	profile string
+	anon    bool
 }
 
 // NewClients returns clients for the given settings; nothing is loaded until the first call.
 func NewClients(settings protocol.Settings) *Clients {
-	return &Clients{settings: settings, clients: map[clientKey]*sts.Client{}}
+	return &Clients{settings: settings, configs: map[string]loaded{}, clients: map[clientKey]*sts.Client{}}
+}
+
+// SetPrompt installs how MFA codes are asked for when the SDK itself assumes a profile's role.
+func (c *Clients) SetPrompt(p TokenPrompt) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.prompt = p
 }
 
 // Update replaces the settings; later calls load the configuration again.
@@ -56,7 +81,7 @@ func (c *Clients) Update(settings protocol.Settings) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settings = settings
-	c.base, c.baseErr = nil, nil
+	c.configs = map[string]loaded{}
 	c.clients = map[clientKey]*sts.Client{}
 }
 
@@ -77,7 +102,7 @@ func (c *Clients) Region(ctx context.Context, asked string) string {
 	if c.settings.Region != "" {
 		return c.settings.Region
 	}
-	if cfg, err := c.loadBase(ctx); err == nil && cfg.Region != "" {
+	if cfg, err := c.load(ctx, ""); err == nil && cfg.Region != "" {
 		return cfg.Region
 	}
 	return DefaultRegion
@@ -87,15 +112,19 @@ func (c *Clients) Region(ctx context.Context, asked string) string {
 func (c *Clients) Client(ctx context.Context, id Identity, region string) (*sts.Client, error) {
 	region = c.Region(ctx, region)
 	key := clientKey{region: region, anon: id.Anonymous}
-	if id.Credentials != nil && !id.Anonymous {
+	switch {
+	case id.Anonymous:
+	case id.Credentials != nil:
 		key.keyID = id.Credentials.AccessKeyID
+	default:
+		key.profile = id.Profile
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cl, ok := c.clients[key]; ok {
 		return cl, nil
 	}
-	cfg, err := c.loadBase(ctx)
+	cfg, err := c.load(ctx, key.profile)
 	switch {
 	case err == nil:
 		cfg = cfg.Copy()
@@ -134,28 +163,57 @@ func (c *Clients) maxAttempts() int {
 	return DefaultMaxAttempts
 }
 
-// loadBase loads the shared config once per settings; c.mu must be held.
-func (c *Clients) loadBase(ctx context.Context) (aws.Config, error) {
-	if c.base != nil || c.baseErr != nil {
-		if c.baseErr != nil {
-			return aws.Config{}, c.baseErr
-		}
-		return *c.base, nil
+// BaseCredentials retrieves the credentials a profile's identity signs with ("" for the base
+// identity), so the caller can tell long-term user keys from temporary ones.
+func (c *Clients) BaseCredentials(ctx context.Context, profile string) (aws.Credentials, error) {
+	c.mu.Lock()
+	cfg, err := c.load(ctx, profile)
+	c.mu.Unlock()
+	if err != nil {
+		return aws.Credentials{}, err
+	}
+	if cfg.Credentials == nil {
+		return aws.Credentials{}, &CredentialsError{Profile: profile, Err: fmt.Errorf("no credentials found")}
+	}
+	cr, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return aws.Credentials{}, &CredentialsError{Profile: profile, Err: err}
+	}
+	return cr, nil
+}
+
+// load loads the shared config for a profile ("" for the settings' profile) once per settings;
+// c.mu must be held.
+func (c *Clients) load(ctx context.Context, profile string) (aws.Config, error) {
+	if l, ok := c.configs[profile]; ok {
+		return l.cfg, l.err
+	}
+	name := profile
+	if name == "" {
+		name = c.settings.Profile
 	}
 	var opts []func(*config.LoadOptions) error
-	if c.settings.Profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(c.settings.Profile))
+	if name != "" {
+		opts = append(opts, config.WithSharedConfigProfile(name))
 	}
 	if c.settings.Region != "" {
 		opts = append(opts, config.WithRegion(c.settings.Region))
 	}
+	if prompt := c.prompt; prompt != nil {
+		opts = append(opts, config.WithAssumeRoleCredentialOptions(func(o *stscreds.AssumeRoleOptions) {
+			o.TokenProvider = func() (string, error) {
+				ctx, cancel := context.WithTimeout(context.Background(), promptTimeout)
+				defer cancel()
+				return prompt(ctx, aws.ToString(o.SerialNumber), fmt.Sprintf("Profile %q assumes %s", name, o.RoleARN))
+			}
+		}))
+	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		c.baseErr = &CredentialsError{Profile: c.settings.Profile, Err: err}
-		return aws.Config{}, c.baseErr
+		err = &CredentialsError{Profile: name, Err: err}
 	}
-	c.base = &cfg
-	return cfg, nil
+	c.configs[profile] = loaded{cfg: cfg, err: err}
+	return cfg, err
 }
 
 // CredentialsError says the base identity could not be set up from the profile.

@@ -19,6 +19,7 @@ import (
 type callContext struct {
 	command  string
 	identity string // "the base identity (profile dev)" or "session \"x\""
+	profile  string // the profile whose credentials sign, when no session does
 	roleArn  string
 	region   string
 	endpoint string
@@ -37,18 +38,13 @@ func explain(cc callContext, err error) *Error {
 	if errors.Is(err, context.Canceled) {
 		return &Error{Code: protocol.CodeRequestCancelled, Command: cc.command, Message: cc.command + " was cancelled."}
 	}
+	// Before API errors: a credential provider's own service (SSO) answers with API errors too.
+	if stsops.IsCredentialsError(err) {
+		return explainCredentials(cc, err)
+	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		return explainAPI(cc, apiErr, requestIDOf(err))
-	}
-	if stsops.IsCredentialsError(err) {
-		return &Error{
-			Code:    protocol.CodeCredentialsUnavailable,
-			Command: cc.command,
-			Message: fmt.Sprintf("%s was not run: no AWS credentials could be found for %s (%s).", cc.command, cc.identity, stsops.Brief(err)),
-			Hint: "Set the awsflowSts.profile setting to a profile in ~/.aws/config that has credentials (for SSO profiles run `aws sso login --profile NAME` first), " +
-				"or provide credentials through the environment. AssumeRoleWithSAML and AssumeRoleWithWebIdentity need no credentials.",
-		}
 	}
 	if errors.Is(err, context.DeadlineExceeded) || stsops.IsUnreachable(err) {
 		where := "the STS endpoint for " + cc.region
@@ -63,6 +59,35 @@ func explain(cc callContext, err error) *Error {
 		}
 	}
 	return &Error{Code: protocol.CodeInternalError, Command: cc.command, Message: fmt.Sprintf("%s failed: %v", cc.command, err)}
+}
+
+// explainCredentials says why the signing profile has no credentials, after where they come from.
+func explainCredentials(cc callContext, err error) *Error {
+	full := err.Error()
+	profile := cc.profile
+	if profile == "" {
+		profile = "default"
+	}
+	e := &Error{
+		Code:    protocol.CodeCredentialsUnavailable,
+		Command: cc.command,
+		Message: fmt.Sprintf("%s was not run: no AWS credentials could be found for %s (%s).", cc.command, cc.identity, stsops.Brief(err)),
+		Hint: "Set the awsflowSts.profile setting to a profile in ~/.aws/config that has credentials, " +
+			"or provide credentials through the environment. AssumeRoleWithSAML and AssumeRoleWithWebIdentity need no credentials.",
+	}
+	var apiErr smithy.APIError
+	hasAPI := errors.As(err, &apiErr)
+	switch {
+	case strings.Contains(full, "credential_process"):
+		e.Message = fmt.Sprintf("%s was not run: the credential_process of profile `%s` failed (%s).", cc.command, profile, stsops.Brief(err))
+		e.Hint = "Run the profile's credential_process command in a terminal to see its error output; it must print {\"Version\":1,\"AccessKeyId\":…} and exit 0."
+	case hasAPI && apiErr.ErrorCode() == "ForbiddenException":
+		e.Message = fmt.Sprintf("%s was not run: IAM Identity Center refused the role of profile `%s` (%s).", cc.command, profile, apiErr.ErrorMessage())
+		e.Hint = "Check the profile's sso_account_id and sso_role_name: the signed-in user must be assigned that permission set in that account."
+	case hasAPI && apiErr.ErrorCode() == "UnauthorizedException", strings.Contains(full, "SSO"), strings.Contains(full, "sso"):
+		e.Hint = fmt.Sprintf("Sign in again with `aws sso login --profile %s`, then retry; the sidecar picks up the new sign-in without a restart.", profile)
+	}
+	return e
 }
 
 func requestIDOf(err error) string {

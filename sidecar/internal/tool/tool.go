@@ -6,6 +6,7 @@ package tool
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -54,6 +55,8 @@ type Runner struct {
 	Clients *stsops.Clients
 	// Secrets collects every secret seen, so that nothing the sidecar says can carry one.
 	Secrets *redact.Secrets
+	// Prompt asks the user for MFA codes; nil where no one can be asked.
+	Prompt Prompter
 }
 
 // NewRunner wires a runner; secrets is shared with the store and the server's scrubbing.
@@ -76,7 +79,7 @@ func (r *Runner) Invoke(ctx context.Context, p protocol.InvokeParams) (*protocol
 	if spec.Local {
 		res, err = r.local(spec, args)
 	} else {
-		res, err = r.remote(ctx, spec, args)
+		res, err = r.remote(ctx, spec, args, p.Params)
 	}
 	if err != nil {
 		return nil, err
@@ -140,49 +143,126 @@ func sessionError(command string, err error) *Error {
 	}
 }
 
-func (r *Runner) remote(ctx context.Context, spec *protocol.CommandSpec, a stsops.Args) (result, error) {
-	if err := r.readFiles(spec, a); err != nil {
-		return result{}, err
-	}
-	src, err := r.source(spec, a)
+// plan is one remote command resolved: who signs it, where, and with what.
+type plan struct {
+	spec *protocol.CommandSpec
+	args stsops.Args
+	// src is the stored session that signs; nil when a profile's identity does.
+	src *session.Session
+	// base is the profile whose identity signs when src is nil (the settings' profile, or a role
+	// profile's source_profile).
+	base string
+	// role is set when AssumeRole's Profile named a role profile.
+	role   *roleProfile
+	region string
+}
+
+func (r *Runner) remote(ctx context.Context, spec *protocol.CommandSpec, a stsops.Args, raw json.RawMessage) (result, error) {
+	pl, err := r.prepare(ctx, spec, a)
 	if err != nil {
 		return result{}, err
 	}
-	if err := checkRules(spec, src, a); err != nil {
-		return result{}, err
-	}
-	region := a.Str("Region")
-	if region == "" && src != nil {
-		region = src.Region
-	}
-	region = r.Clients.Region(ctx, region)
-	id := stsops.Identity{Anonymous: spec.Auth == protocol.AuthAnonymous}
-	identity := "the base identity" + profileSuffix(r.Clients.Settings().Profile)
-	if src != nil {
-		id.Credentials = &src.Credentials
-		identity = identityName(src.Name)
-	}
-	if id.Anonymous {
-		identity = "no AWS credentials (the call is unsigned)"
-	}
-	call := stsops.Call{
-		Args: a,
-		Now:  r.Store.Now(),
-		Client: func(ctx context.Context) (*sts.Client, error) {
-			return r.Clients.Client(ctx, id, region)
-		},
-	}
-	out, err := ops[spec.Name](ctx, call)
+	out, err := r.execute(ctx, pl)
 	if err != nil {
-		return result{}, explain(callContext{
-			command: spec.Name, identity: identity, roleArn: a.Str("RoleArn"),
-			region: region, endpoint: r.Clients.Settings().EndpointURL,
-		}, err)
+		return result{}, err
 	}
 	if spec.Mints == protocol.MintsNothing {
-		return formatRead(spec.Name, identity, out), nil
+		return formatRead(spec.Name, r.identity(pl), out), nil
 	}
-	return r.store(spec, a, src, region, out), nil
+	s := r.newSession(spec, a, pl.src, pl.sessionProfile(), pl.region, out)
+	s.Recipe = recipeFor(spec, raw, a, pl.src)
+	replaced := r.Store.Put(s)
+	return formatMinted(spec.Name, r.Store.Info(s), out, replaced), nil
+}
+
+// prepare reads secret files, applies a role profile, picks the signing identity, checks STS's
+// rules, and gets an MFA code or session where one is needed, all before anything is sent to STS.
+func (r *Runner) prepare(ctx context.Context, spec *protocol.CommandSpec, a stsops.Args) (*plan, error) {
+	if err := r.readFiles(spec, a); err != nil {
+		return nil, err
+	}
+	role, err := applyProfile(ctx, spec.Name, a)
+	if err != nil {
+		return nil, err
+	}
+	pl := &plan{spec: spec, args: a, role: role, base: r.Clients.Settings().Profile}
+	if role != nil {
+		pl.base = role.source
+	}
+	// A role profile names its own signer; only an explicit Session overrides it.
+	if role == nil || a.Str("Session") != "" {
+		if pl.src, err = r.source(ctx, spec, a); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkRules(spec, pl.src, a); err != nil {
+		return nil, err
+	}
+	region := a.Str("Region")
+	if region == "" && pl.src != nil {
+		region = pl.src.Region
+	}
+	pl.region = r.Clients.Region(ctx, region)
+	if pl.src, err = r.satisfyMFA(ctx, spec, a, pl.src, pl.base, pl.region); err != nil {
+		return nil, err
+	}
+	return pl, nil
+}
+
+// signer is the identity the SDK client signs with.
+func (pl *plan) signer(settingsProfile string) stsops.Identity {
+	id := stsops.Identity{Anonymous: pl.spec.Auth == protocol.AuthAnonymous}
+	switch {
+	case pl.src != nil:
+		id.Credentials = &pl.src.Credentials
+	case pl.base != settingsProfile:
+		id.Profile = pl.base
+	}
+	return id
+}
+
+// sessionProfile is the profile a minted session records: the role profile, else the profile of
+// the identity that signed.
+func (pl *plan) sessionProfile() string {
+	switch {
+	case pl.role != nil:
+		return pl.role.name
+	case pl.src != nil:
+		return pl.src.Profile
+	}
+	return pl.base
+}
+
+// identity names who signs, for messages.
+func (r *Runner) identity(pl *plan) string {
+	switch {
+	case pl.spec.Auth == protocol.AuthAnonymous:
+		return "no AWS credentials (the call is unsigned)"
+	case pl.src != nil:
+		return identityName(pl.src.Name)
+	case pl.role != nil:
+		return fmt.Sprintf("profile `%s` (the source_profile of `%s`)", pl.base, pl.role.name)
+	}
+	return "the base identity" + profileSuffix(pl.base)
+}
+
+func (r *Runner) execute(ctx context.Context, pl *plan) (*stsops.Result, error) {
+	id := pl.signer(r.Clients.Settings().Profile)
+	call := stsops.Call{
+		Args: pl.args,
+		Now:  r.Store.Now(),
+		Client: func(ctx context.Context) (*sts.Client, error) {
+			return r.Clients.Client(ctx, id, pl.region)
+		},
+	}
+	out, err := ops[pl.spec.Name](ctx, call)
+	if err != nil {
+		return nil, explain(callContext{
+			command: pl.spec.Name, identity: r.identity(pl), profile: pl.base, roleArn: pl.args.Str("RoleArn"),
+			region: pl.region, endpoint: r.Clients.Settings().EndpointURL,
+		}, err)
+	}
+	return out, nil
 }
 
 func profileSuffix(profile string) string {
@@ -193,7 +273,8 @@ func profileSuffix(profile string) string {
 }
 
 // source is the stored session that signs the call: the Session param, else the default session.
-func (r *Runner) source(spec *protocol.CommandSpec, a stsops.Args) (*session.Session, error) {
+// A session whose refresh window has opened is refreshed first.
+func (r *Runner) source(ctx context.Context, spec *protocol.CommandSpec, a stsops.Args) (*session.Session, error) {
 	name := a.Str("Session")
 	if name == "" {
 		name = r.Store.Active()
@@ -201,7 +282,7 @@ func (r *Runner) source(spec *protocol.CommandSpec, a stsops.Args) (*session.Ses
 	if name == protocol.ReservedSessionName || spec.Auth == protocol.AuthAnonymous && a.Str("Session") == "" {
 		return nil, nil
 	}
-	s, err := r.Store.Get(name)
+	s, err := r.Store.Fresh(ctx, name)
 	if err != nil {
 		return nil, sessionError(spec.Name, err)
 	}
@@ -262,7 +343,9 @@ func readSecretFile(path string) (string, error) {
 	return strings.TrimSpace(string(data)), nil
 }
 
-func (r *Runner) store(spec *protocol.CommandSpec, a stsops.Args, src *session.Session, region string, out *stsops.Result) result {
+// newSession is the session a minting command's answer is stored as; profile is the profile it
+// was made from.
+func (r *Runner) newSession(spec *protocol.CommandSpec, a stsops.Args, src *session.Session, profile, region string, out *stsops.Result) *session.Session {
 	s := &session.Session{
 		Name:           sessionName(spec.Name, a, out),
 		Command:        spec.Name,
@@ -274,6 +357,7 @@ func (r *Runner) store(spec *protocol.CommandSpec, a stsops.Args, src *session.S
 		SourceIdentity: out.SourceIdentity,
 		Region:         region,
 		Source:         protocol.ReservedSessionName,
+		Profile:        profile,
 	}
 	if out.Credentials != nil {
 		s.Credentials = *out.Credentials
@@ -282,8 +366,14 @@ func (r *Runner) store(spec *protocol.CommandSpec, a stsops.Args, src *session.S
 		s.Source = src.Name
 		s.Chained = src.Class == session.ClassRole && s.Class == session.ClassRole
 	}
-	replaced := r.Store.Put(s)
-	return formatMinted(spec.Name, r.Store.Info(s), out, replaced)
+	switch {
+	case spec.Name != protocol.CmdAssumeRole && spec.Name != protocol.CmdGetSessionToken:
+	case a.Str("SerialNumber") != "":
+		s.MFASerial = a.Str("SerialNumber")
+	case src != nil && src.Class == session.ClassSessionToken && spec.Name == protocol.CmdAssumeRole:
+		s.MFASerial = src.MFASerial // authenticated through an MFA session
+	}
+	return s
 }
 
 var unsafeName = regexp.MustCompile(`[^\w+=,.@-]+`)
