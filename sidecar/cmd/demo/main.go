@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -49,7 +50,10 @@ type localInfo struct {
 // demo holds what the run started and everything the model saw.
 type demo struct {
 	ctx     context.Context
+	bin     string
+	env     []string
 	conn    *jsonrpc2.Conn
+	client  *client
 	local   localInfo
 	dir     string
 	seen    strings.Builder
@@ -77,34 +81,12 @@ func run(bin string) error {
 	if err != nil {
 		return err
 	}
-	sidecar := exec.Command(bin, "serve", "--log-level", "warn")
-	sidecar.Env = env
-	sidecar.Stderr = os.Stderr
-	sidecar.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdin, err := sidecar.StdinPipe()
+	d := &demo{ctx: ctx, bin: bin, env: env, local: local, dir: dir, secrets: []string{local.SecretAccessKey}}
+	sidecar, err := d.startSidecar()
 	if err != nil {
 		return err
 	}
-	stdout, err := sidecar.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := sidecar.Start(); err != nil {
-		return fmt.Errorf("start sidecar: %w", err)
-	}
-	defer stop(sidecar)
-	conn := jsonrpc2.NewConn(ctx, jsonrpc2.NewBufferedStream(pipe{stdout, stdin}, jsonrpc2.VSCodeObjectCodec{}), noRequests{})
-	defer conn.Close()
-
-	d := &demo{ctx: ctx, conn: conn, local: local, dir: dir, secrets: []string{local.SecretAccessKey}}
-	var init protocol.InitializeResult
-	if err := conn.Call(ctx, protocol.MethodInitialize, protocol.InitializeParams{
-		ClientInfo: protocol.ClientInfo{Name: "awsflow-sts demo", Version: "1"},
-		Settings:   protocol.Settings{Profile: "demo", Region: local.Region, EndpointURL: local.Endpoint, MaxAttempts: 1},
-	}, &init); err != nil {
-		return fmt.Errorf("initialize: %w", err)
-	}
-	fmt.Printf("Sidecar %s %s, protocol %d, %d commands\n", init.ServerInfo.Name, init.ServerInfo.Version, init.ProtocolVersion, len(init.Commands))
+	defer func() { stop(sidecar) }()
 
 	if err := d.script(); err != nil {
 		return err
@@ -112,10 +94,13 @@ func run(bin string) error {
 	if err := d.checkSecrets(); err != nil {
 		return err
 	}
-	if err := conn.Call(ctx, protocol.MethodShutdown, nil, nil); err != nil {
+	if sidecar, err = d.lasting(sidecar); err != nil {
+		return err
+	}
+	if err := d.conn.Call(ctx, protocol.MethodShutdown, nil, nil); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	_ = conn.Notify(ctx, protocol.MethodExit, nil) // the sidecar exits; its pipe closes
+	_ = d.conn.Notify(ctx, protocol.MethodExit, nil) // the sidecar exits; its pipe closes
 	if err := waitExit(sidecar, 5*time.Second); err != nil {
 		return fmt.Errorf("sidecar exit: %w", err)
 	}
@@ -127,7 +112,7 @@ func run(bin string) error {
 func (d *demo) script() error {
 	cfg := localsts.DefaultConfig()
 	role := func(name string) string { return "arn:aws:iam::" + d.local.Account + ":role/" + name }
-	mfaSerial, mfaCode := cfg.DemoMFA()
+	mfaSerial, _ := cfg.DemoMFA()
 	samlFile, err := d.samlAssertionFile()
 	if err != nil {
 		return err
@@ -154,8 +139,9 @@ func (d *demo) script() error {
 		{"Chain for two hours (STS caps chains at one)", "AssumeRole", map[string]any{"RoleArn": role("Ops"), "RoleSessionName": "ops2", "Session": "dev", "DurationSeconds": 7200}, true},
 		{"A role that does not trust us", "AssumeRole", map[string]any{"RoleArn": role("Locked"), "RoleSessionName": "nope"}, true},
 		{"A partner role that needs an external id", "AssumeRole", map[string]any{"RoleArn": role("Partner"), "RoleSessionName": "partner", "ExternalId": "partner-ext-1"}, false},
-		{"An MFA session", "GetSessionToken", map[string]any{"SerialNumber": mfaSerial, "TokenCode": mfaCode, "SessionName": "mfa", "DurationSeconds": 3600}, false},
-		{"Admin needs MFA: assume it from the MFA session", "AssumeRole", map[string]any{"RoleArn": role("Admin"), "RoleSessionName": "admin", "Session": "mfa"}, false},
+		{"The same role from a ~/.aws/config profile (role_arn, source_profile, external_id)", "AssumeRole", map[string]any{"Profile": "partner"}, false},
+		{"Admin needs MFA: no code in chat, the sidecar asks the user", "AssumeRole", map[string]any{"RoleArn": role("Admin"), "RoleSessionName": "admin", "SerialNumber": mfaSerial}, false},
+		{"Admin again: the MFA session is reused, nobody is asked", "AssumeRole", map[string]any{"RoleArn": role("Admin"), "RoleSessionName": "admin-2", "SerialNumber": mfaSerial}, false},
 		{"Federated user with a read-only policy", "GetFederationToken", map[string]any{"Name": "contractor", "PolicyArns": []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}}, false},
 		{"SAML sign-in, assertion read from a file", "AssumeRoleWithSAML", map[string]any{"SAMLAssertionFile": samlFile, "SessionName": "saml"}, false},
 		{"OIDC token from a file, as AWS_WEB_IDENTITY_TOKEN_FILE", "AssumeRoleWithWebIdentity", map[string]any{"RoleArn": role("WebDev"), "RoleSessionName": "ci-job", "WebIdentityTokenFile": tokenFile}, false},
@@ -210,7 +196,17 @@ func (d *demo) invoke(title, command string, params map[string]any, wantError bo
 	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
 		fmt.Println("  │ " + line)
 	}
+	d.printEvents()
 	return nil
+}
+
+// printEvents shows what the sidecar told the extension on its own since the last call: MFA
+// prompts and session changes (which drive the status bar and the keychain copy).
+func (d *demo) printEvents() {
+	events := d.client.take()
+	if len(events) > 0 {
+		fmt.Println("The extension hears: " + strings.Join(events, "; "))
+	}
 }
 
 // checkSecrets exports every stored session (as only a user's explicit command may) and confirms
@@ -348,7 +344,9 @@ func scratchProfile(dir string, l localInfo) ([]string, error) {
 	if err := os.WriteFile(creds, []byte(fmt.Sprintf("[demo]\naws_access_key_id = %s\naws_secret_access_key = %s\n", l.AccessKeyID, l.SecretAccessKey)), 0o600); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(conf, []byte("[profile demo]\nregion = "+l.Region+"\n"), 0o600); err != nil {
+	config := "[profile demo]\nregion = " + l.Region + "\n\n" +
+		"[profile partner]\nrole_arn = arn:aws:iam::" + l.Account + ":role/Partner\nsource_profile = demo\nexternal_id = " + localsts.DemoExternalID + "\n"
+	if err := os.WriteFile(conf, []byte(config), 0o600); err != nil {
 		return nil, err
 	}
 	var env []string
@@ -392,11 +390,132 @@ func (p pipe) Close() error {
 	return errors.Join(p.WriteCloser.Close(), p.ReadCloser.Close())
 }
 
-// noRequests answers server-to-client requests the demo does not expect.
-type noRequests struct{}
+// client is the demo's side of what the extension does for the sidecar: it answers mfa/tokenCode
+// as the user typing into the masked input box would, and hears sessions/changed.
+type client struct {
+	code   string
+	mu     sync.Mutex
+	events []string
+}
 
-func (noRequests) Handle(ctx context.Context, c *jsonrpc2.Conn, r *jsonrpc2.Request) {
-	if !r.Notif {
-		_ = c.ReplyWithError(ctx, r.ID, &jsonrpc2.Error{Code: jsonrpc2.CodeMethodNotFound, Message: "the demo answers no requests"})
+// Handle answers the sidecar's requests and records its notifications.
+func (c *client) Handle(ctx context.Context, conn *jsonrpc2.Conn, r *jsonrpc2.Request) {
+	switch r.Method {
+	case protocol.MethodMfaTokenCode:
+		var p protocol.MfaTokenCodeParams
+		_ = json.Unmarshal(*r.Params, &p)
+		c.add(fmt.Sprintf("mfa/tokenCode (%s) → the user types the code into a masked box", p.Reason))
+		_ = conn.Reply(ctx, r.ID, protocol.MfaTokenCodeResult{TokenCode: c.code})
+	case protocol.MethodSessionsChanged:
+		var p protocol.SessionsChangedParams
+		_ = json.Unmarshal(*r.Params, &p)
+		c.add(fmt.Sprintf("sessions/changed %s %s", p.Reason, p.Session))
+	default:
+		if !r.Notif {
+			_ = conn.ReplyWithError(ctx, r.ID, &jsonrpc2.Error{Code: jsonrpc2.CodeMethodNotFound, Message: "the demo does not answer " + r.Method})
+		}
 	}
+}
+
+func (c *client) add(event string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.events = append(c.events, event)
+}
+
+// take returns the events since the last take.
+func (c *client) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.events
+	c.events = nil
+	return out
+}
+
+// startSidecar starts `awsflow-sts serve`, connects to it as the extension does and initializes it.
+func (d *demo) startSidecar() (*exec.Cmd, error) {
+	sidecar := exec.Command(d.bin, "serve", "--log-level", "warn")
+	sidecar.Env = d.env
+	sidecar.Stderr = os.Stderr
+	sidecar.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdin, err := sidecar.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := sidecar.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := sidecar.Start(); err != nil {
+		return nil, fmt.Errorf("start sidecar: %w", err)
+	}
+	_, code := localsts.DefaultConfig().DemoMFA()
+	d.client = &client{code: code}
+	d.conn = jsonrpc2.NewConn(d.ctx, jsonrpc2.NewBufferedStream(pipe{stdout, stdin}, jsonrpc2.VSCodeObjectCodec{}), d.client)
+	var init protocol.InitializeResult
+	if err := d.conn.Call(d.ctx, protocol.MethodInitialize, protocol.InitializeParams{
+		ClientInfo: protocol.ClientInfo{Name: "awsflow-sts demo", Version: "1"},
+		Settings:   protocol.Settings{Profile: "demo", Region: d.local.Region, EndpointURL: d.local.Endpoint, MaxAttempts: 1},
+	}, &init); err != nil {
+		stop(sidecar)
+		return nil, fmt.Errorf("initialize: %w", err)
+	}
+	fmt.Printf("Sidecar %s %s (pid %d), protocol %d, %d commands\n", init.ServerInfo.Name, init.ServerInfo.Version, sidecar.Process.Pid, init.ProtocolVersion, len(init.Commands))
+	return sidecar, nil
+}
+
+// lasting shows what outlives one call: a session written as a credentials-file profile, and the
+// sessions surviving a crashed sidecar through what the extension keeps in the OS keychain.
+// It returns the sidecar now running.
+func (d *demo) lasting(sidecar *exec.Cmd) (*exec.Cmd, error) {
+	fmt.Printf("\n── Sessions that last ──\n")
+	credsFile := filepath.Join(d.dir, "credentials")
+	var wrote protocol.WriteProfileResult
+	if err := d.conn.Call(d.ctx, protocol.MethodSessionsWriteProfile, protocol.WriteProfileParams{Name: "partner", Profile: "partner-session"}, &wrote); err != nil {
+		return sidecar, fmt.Errorf("sessions/writeProfile: %w", err)
+	}
+	info, err := os.Stat(wrote.Path)
+	if err != nil {
+		return sidecar, err
+	}
+	fmt.Printf("Palette \"Write Session to Credentials File\": [%s] written to %s (mode %04o), previous file kept as %s; the [demo] profile is untouched.\n",
+		wrote.Profile, wrote.Path, info.Mode().Perm(), filepath.Base(wrote.Backup))
+	if wrote.Path != credsFile {
+		return sidecar, fmt.Errorf("profile written to %s, want %s", wrote.Path, credsFile)
+	}
+
+	// What the extension keeps in SecretStorage: exactly what sessions/export returns.
+	var list protocol.SessionList
+	if err := d.conn.Call(d.ctx, protocol.MethodSessionsList, nil, &list); err != nil {
+		return sidecar, fmt.Errorf("sessions/list: %w", err)
+	}
+	kept := make([]protocol.ExportedSession, 0, len(list.Sessions))
+	for _, s := range list.Sessions {
+		var exp protocol.ExportedSession
+		if err := d.conn.Call(d.ctx, protocol.MethodSessionsExport, protocol.SessionNameParams{Name: s.Name}, &exp); err != nil {
+			return sidecar, fmt.Errorf("sessions/export %s: %w", s.Name, err)
+		}
+		kept = append(kept, exp)
+	}
+	_ = syscall.Kill(sidecar.Process.Pid, syscall.SIGKILL)
+	_ = waitExit(sidecar, 5*time.Second) // killed: its exit status is the signal
+	d.conn.Close()
+	fmt.Printf("The sidecar was killed (SIGKILL) holding %d sessions; starting a new one.\n", len(kept))
+	next, err := d.startSidecar()
+	if err != nil {
+		return nil, err
+	}
+	var imp protocol.SessionsImportResult
+	if err := d.conn.Call(d.ctx, protocol.MethodSessionsImport, protocol.SessionsImportParams{Sessions: kept, Active: list.Active}, &imp); err != nil {
+		return next, fmt.Errorf("sessions/import: %w", err)
+	}
+	fmt.Printf("sessions/import re-seeded it from the keychain copy: %d imported (%s), %d skipped.\n", len(imp.Imported), strings.Join(imp.Imported, ", "), len(imp.Skipped))
+	d.client.take()
+	if err := d.invoke("After the restart, the chained Ops session still signs", "GetCallerIdentity", map[string]any{"Session": "ops"}, false); err != nil {
+		return next, err
+	}
+	if err := d.invoke("And the list shows what refreshes itself and what will need the user", "ListSessions", nil, false); err != nil {
+		return next, err
+	}
+	return next, nil
 }

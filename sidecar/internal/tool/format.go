@@ -53,6 +53,7 @@ func formatMinted(command string, info protocol.SessionInfo, r *stsops.Result, r
 		}
 	}
 	line(&b, "Made from", source)
+	line(&b, "Renewal", renewal(info))
 	if replaced {
 		line(&b, "Note", "this replaced an earlier session of the same name")
 	}
@@ -184,17 +185,35 @@ func formatSessions(list protocol.SessionList, headline string) result {
 	if len(list.Sessions) == 0 {
 		b.WriteString("\nNo sessions are stored. Commands that mint credentials (AssumeRole, GetSessionToken, …) store one.")
 	} else {
-		b.WriteString("\n| Session | Kind | ARN | Key | Expires | Made by |\n|---|---|---|---|---|---|\n")
+		b.WriteString("\n| Session | Kind | ARN | Key | Expires | Made by | Renewal |\n|---|---|---|---|---|---|---|\n")
 		for _, s := range list.Sessions {
 			name := "`" + s.Name + "`"
 			if s.Active {
 				name += " (default)"
 			}
 			left := timeLeft(time.Duration(s.SecondsLeft) * time.Second)
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s (%s) | %s |\n", name, s.Kind, orDash(s.ARN), orDash(s.AccessKeyID), s.Expiration, left, s.Command)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s (%s) | %s | %s |\n", name, s.Kind, orDash(s.ARN), orDash(s.AccessKeyID), s.Expiration, left, s.Command, renewal(s))
 		}
 	}
 	return result{text: strings.TrimRight(b.String(), "\n"), data: map[string]any{"sessions": list.Sessions, "active": list.Active}}
+}
+
+// renewal says how a session goes on past its expiry: by itself, or by someone running its
+// command again (and what that needs).
+func renewal(s protocol.SessionInfo) string {
+	switch {
+	case s.Expired:
+		return "expired"
+	case s.Refreshable && s.RefreshError != "":
+		return "refresh failing, retried until it expires"
+	case s.Refreshable:
+		return "refreshes itself"
+	case s.MfaSerial != "":
+		return "needs a new MFA code"
+	case s.Command == protocol.CmdAssumeRoleWithSAML:
+		return "needs a new SAML assertion"
+	}
+	return "run " + s.Command + " again"
 }
 
 func orDash(s string) string {
