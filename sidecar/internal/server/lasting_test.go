@@ -470,3 +470,29 @@ func TestWriteProfile(t *testing.T) {
 		t.Errorf("no backup: %v", err)
 	}
 }
+
+// TestBaseRoleProfileAsksForMFA: when the base identity is a role profile with mfa_serial, the
+// SDK assumes the role itself and the code it needs is asked for through mfa/tokenCode.
+func TestBaseRoleProfileAsksForMFA(t *testing.T) {
+	l := startLasting(t)
+	config := "[default]\nregion = us-east-1\n\n[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/Admin\nsource_profile = default\n" +
+		"mfa_serial = " + localsts.DemoMFASerial + "\nrole_session_name = base-admin\n"
+	if err := os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	result(t, l.method("settings/update", map[string]any{"settings": map[string]any{"endpointUrl": l.endpoint, "region": "us-east-1", "maxAttempts": 1, "profile": "admin"}}))
+	l.reply = json.RawMessage(`{"tokenCode":"` + localsts.DemoMFACode + `"}`)
+	who := result(t, l.invoke("GetCallerIdentity", nil))
+	if arn := who["data"].(map[string]any)["arn"]; arn != "arn:aws:sts::123456789012:assumed-role/Admin/base-admin" {
+		t.Errorf("the base role profile signs as %v", arn)
+	}
+	ev := l.takeEvents()
+	if count(ev, protocol.MethodMfaTokenCode) != 1 {
+		t.Fatalf("events %v, want one MFA prompt", ev)
+	}
+	// The SDK caches the role's credentials: the next call asks nobody.
+	result(t, l.invoke("GetCallerIdentity", nil))
+	if ev := l.takeEvents(); count(ev, protocol.MethodMfaTokenCode) != 0 {
+		t.Errorf("second call asked again: %v", ev)
+	}
+}

@@ -143,17 +143,44 @@ func (c *Clients) Client(ctx context.Context, id Identity, region string) (*sts.
 		cr := *id.Credentials
 		cfg.Credentials = credentials.NewStaticCredentialsProvider(cr.AccessKeyID, cr.SecretAccessKey, cr.SessionToken)
 	}
+	cl := sts.NewFromConfig(cfg, c.stsOptions())
+	c.clients[key] = cl
+	return cl, nil
+}
+
+// stsOptions applies the settings' endpoint and FIPS choice to an STS client; c.mu must be held.
+func (c *Clients) stsOptions() func(*sts.Options) {
 	endpoint, fips := c.settings.EndpointURL, c.settings.UseFipsEndpoint
-	cl := sts.NewFromConfig(cfg, func(o *sts.Options) {
+	return func(o *sts.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 		if fips {
 			o.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateEnabled
 		}
-	})
-	c.clients[key] = cl
-	return cl, nil
+	}
+}
+
+// assumeRoleVia sends the SDK's own AssumeRole calls (role profiles) with the settings' options.
+type assumeRoleVia struct {
+	stscreds.AssumeRoleAPIClient
+	opt func(*sts.Options)
+}
+
+// AssumeRole calls STS with the settings' endpoint.
+func (c assumeRoleVia) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
+	return c.AssumeRoleAPIClient.AssumeRole(ctx, in, append(optFns, c.opt)...)
+}
+
+// webIdentityVia sends the SDK's own AssumeRoleWithWebIdentity calls with the settings' options.
+type webIdentityVia struct {
+	stscreds.AssumeRoleWithWebIdentityAPIClient
+	opt func(*sts.Options)
+}
+
+// AssumeRoleWithWebIdentity calls STS with the settings' endpoint.
+func (c webIdentityVia) AssumeRoleWithWebIdentity(ctx context.Context, in *sts.AssumeRoleWithWebIdentityInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleWithWebIdentityOutput, error) {
+	return c.AssumeRoleWithWebIdentityAPIClient.AssumeRoleWithWebIdentity(ctx, in, append(optFns, c.opt)...)
 }
 
 func (c *Clients) maxAttempts() int {
@@ -199,15 +226,22 @@ func (c *Clients) load(ctx context.Context, profile string) (aws.Config, error) 
 	if c.settings.Region != "" {
 		opts = append(opts, config.WithRegion(c.settings.Region))
 	}
-	if prompt := c.prompt; prompt != nil {
-		opts = append(opts, config.WithAssumeRoleCredentialOptions(func(o *stscreds.AssumeRoleOptions) {
+	// A role profile makes the SDK call STS itself: it asks for MFA codes through the prompt, and
+	// goes to the configured STS endpoint as every other call does.
+	viaSettings := c.stsOptions()
+	prompt := c.prompt
+	opts = append(opts, config.WithAssumeRoleCredentialOptions(func(o *stscreds.AssumeRoleOptions) {
+		o.Client = assumeRoleVia{o.Client, viaSettings}
+		if prompt != nil {
 			o.TokenProvider = func() (string, error) {
 				ctx, cancel := context.WithTimeout(context.Background(), promptTimeout)
 				defer cancel()
 				return prompt(ctx, aws.ToString(o.SerialNumber), fmt.Sprintf("Profile %q assumes %s", name, o.RoleARN))
 			}
-		}))
-	}
+		}
+	}), config.WithWebIdentityRoleCredentialOptions(func(o *stscreds.WebIdentityRoleOptions) {
+		o.Client = webIdentityVia{o.Client, viaSettings}
+	}))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		err = &CredentialsError{Profile: name, Err: err}
