@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -93,10 +94,15 @@ func (st *Store) Fresh(ctx context.Context, name string) (*Session, error) {
 	if !due {
 		return st.Get(name)
 	}
-	if _, err := st.refresh(ctx, name); err != nil && errors.Is(err, context.Canceled) {
-		return nil, err
+	_, rerr := st.refresh(ctx, name)
+	if rerr != nil && ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
-	return st.Get(name)
+	s, err := st.Get(name)
+	if err != nil && rerr != nil && errors.Is(err, ErrExpired) {
+		return nil, fmt.Errorf("%w; refreshing it failed: %s", err, st.secrets.Scrub(errors.Unwrap(rerr).Error()))
+	}
+	return s, err
 }
 
 // due reports whether s should be re-made now; st.mu must be held.
@@ -123,6 +129,9 @@ func (st *Store) refresh(ctx context.Context, name string) (bool, error) {
 		return false, nil // another caller refreshed it, or it was forgotten meanwhile
 	}
 	fresh, err := st.hooks.Remake(ctx, old)
+	if err != nil && ctx.Err() != nil {
+		return false, fmt.Errorf("refresh session %q: %w", name, ctx.Err()) // the caller gave up: not the session's fault
+	}
 	if err != nil {
 		msg := st.secrets.Scrub(err.Error())
 		st.mu.Lock()
@@ -134,23 +143,37 @@ func (st *Store) refresh(ctx context.Context, name string) (bool, error) {
 		}
 		st.mu.Unlock()
 		if report {
-			st.changed(ReasonRefreshFailed, name, fmt.Sprintf("Session %q could not be refreshed: %s It keeps working until %s and is retried every minute.",
-				name, msg, old.Expiration.UTC().Format(time.RFC3339)))
+			until := "It keeps working until " + old.Expiration.UTC().Format(time.RFC3339)
+			if !st.now().Before(old.Expiration) {
+				until = "It expired at " + old.Expiration.UTC().Format(time.RFC3339)
+			}
+			st.changed(ReasonRefreshFailed, name, fmt.Sprintf("Session %q could not be refreshed: %s. %s; the refresh is retried every minute.",
+				name, strings.TrimSuffix(strings.TrimSpace(msg), "."), until))
 		}
 		return false, fmt.Errorf("refresh session %q: %w", name, err)
 	}
 	fresh.Name = name
 	fresh.CreatedAt = old.CreatedAt
 	fresh.RefreshedAt = st.now()
-	st.mu.Lock()
-	cur, still := st.sessions[name]
-	st.mu.Unlock()
-	if !still || cur != old {
+	if !st.replace(old, fresh) {
 		return false, nil // forgotten or replaced while STS was answering: keep what is there
 	}
-	st.put(fresh)
 	st.changed(ReasonRefreshed, name, fmt.Sprintf("Session %q was refreshed; it now expires at %s.", name, fresh.Expiration.UTC().Format(time.RFC3339)))
 	return true, nil
+}
+
+// replace stores fresh in place of old, unless old was forgotten or replaced meanwhile; the check
+// and the write are one step, so a Forget cannot be undone.
+func (st *Store) replace(old, fresh *Session) bool {
+	st.secrets.Add(fresh.Credentials.SecretAccessKey, fresh.Credentials.SessionToken, fresh.Token)
+	fresh.refreshAt = st.refreshTime(fresh.Expiration)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if cur, ok := st.sessions[old.Name]; !ok || cur != old {
+		return false
+	}
+	st.sessions[old.Name] = fresh
+	return true
 }
 
 // Maintain makes one pass over the sessions: it refreshes those whose window has opened, then

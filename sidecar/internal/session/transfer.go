@@ -134,12 +134,15 @@ func fromExported(e protocol.ExportedSession) (*Session, error) {
 	if !sessionNamePattern.MatchString(e.Name) || e.Name == protocol.ReservedSessionName {
 		bad("name must be 1 to 64 of [A-Za-z0-9_+=,.@-] and not %q", protocol.ReservedSessionName)
 	}
-	if _, ok := protocol.Command(e.Command); !ok {
-		bad("command %q is not an STSTool command", e.Command)
+	spec, ok := protocol.Command(e.Command)
+	if !ok || spec.Mints == protocol.MintsNothing {
+		bad("command %q is not an STSTool command that makes sessions", e.Command)
 	}
 	class := Class(e.Class)
 	if !slices.Contains(classes, class) {
 		bad("class %q is not one of role, root, session-token, federated, token", e.Class)
+	} else if ok && (class == ClassToken) != (spec.Mints == protocol.MintsToken) {
+		bad("class %q does not fit command %s", e.Class, e.Command)
 	}
 	exp, err := time.Parse(time.RFC3339, e.Expiration)
 	if err != nil {

@@ -6,6 +6,7 @@ package stsops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -34,6 +35,8 @@ type Identity struct {
 	Profile string
 	// Anonymous calls are not signed at all.
 	Anonymous bool
+	// Unattended calls (refreshes) never ask for an MFA code: a role profile that needs one fails.
+	Unattended bool
 }
 
 // TokenPrompt asks the user for the current code of an MFA device. The SDK calls it when a
@@ -47,9 +50,16 @@ const promptTimeout = 5 * time.Minute
 type Clients struct {
 	mu       sync.Mutex
 	settings protocol.Settings
-	configs  map[string]loaded // by profile; "" is the base identity
+	configs  map[configKey]loaded // by profile; "" is the base identity
 	clients  map[clientKey]*sts.Client
 	prompt   TokenPrompt
+}
+
+// configKey is a loaded configuration: a profile, attended or not (each has its own credentials
+// cache, so an unattended refresh never reaches a prompt through the attended one).
+type configKey struct {
+	profile    string
+	unattended bool
 }
 
 type loaded struct {
@@ -58,15 +68,16 @@ type loaded struct {
 }
 
 type clientKey struct {
-	region  string
-	keyID   string // "" for a profile's identity
-	profile string
-	anon    bool
+	region     string
+	keyID      string // "" for a profile's identity
+	profile    string
+	anon       bool
+	unattended bool
 }
 
 // NewClients returns clients for the given settings; nothing is loaded until the first call.
 func NewClients(settings protocol.Settings) *Clients {
-	return &Clients{settings: settings, configs: map[string]loaded{}, clients: map[clientKey]*sts.Client{}}
+	return &Clients{settings: settings, configs: map[configKey]loaded{}, clients: map[clientKey]*sts.Client{}}
 }
 
 // SetPrompt installs how MFA codes are asked for when the SDK itself assumes a profile's role.
@@ -81,7 +92,7 @@ func (c *Clients) Update(settings protocol.Settings) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.settings = settings
-	c.configs = map[string]loaded{}
+	c.configs = map[configKey]loaded{}
 	c.clients = map[clientKey]*sts.Client{}
 }
 
@@ -102,7 +113,7 @@ func (c *Clients) Region(ctx context.Context, asked string) string {
 	if c.settings.Region != "" {
 		return c.settings.Region
 	}
-	if cfg, err := c.load(ctx, ""); err == nil && cfg.Region != "" {
+	if cfg, err := c.load(ctx, configKey{}); err == nil && cfg.Region != "" {
 		return cfg.Region
 	}
 	return DefaultRegion
@@ -117,14 +128,14 @@ func (c *Clients) Client(ctx context.Context, id Identity, region string) (*sts.
 	case id.Credentials != nil:
 		key.keyID = id.Credentials.AccessKeyID
 	default:
-		key.profile = id.Profile
+		key.profile, key.unattended = id.Profile, id.Unattended
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cl, ok := c.clients[key]; ok {
 		return cl, nil
 	}
-	cfg, err := c.load(ctx, key.profile)
+	cfg, err := c.load(ctx, configKey{key.profile, key.unattended})
 	switch {
 	case err == nil:
 		cfg = cfg.Copy()
@@ -194,7 +205,7 @@ func (c *Clients) maxAttempts() int {
 // identity), so the caller can tell long-term user keys from temporary ones.
 func (c *Clients) BaseCredentials(ctx context.Context, profile string) (aws.Credentials, error) {
 	c.mu.Lock()
-	cfg, err := c.load(ctx, profile)
+	cfg, err := c.load(ctx, configKey{profile: profile})
 	c.mu.Unlock()
 	if err != nil {
 		return aws.Credentials{}, err
@@ -211,11 +222,11 @@ func (c *Clients) BaseCredentials(ctx context.Context, profile string) (aws.Cred
 
 // load loads the shared config for a profile ("" for the settings' profile) once per settings;
 // c.mu must be held.
-func (c *Clients) load(ctx context.Context, profile string) (aws.Config, error) {
-	if l, ok := c.configs[profile]; ok {
+func (c *Clients) load(ctx context.Context, key configKey) (aws.Config, error) {
+	if l, ok := c.configs[key]; ok {
 		return l.cfg, l.err
 	}
-	name := profile
+	name := key.profile
 	if name == "" {
 		name = c.settings.Profile
 	}
@@ -230,9 +241,15 @@ func (c *Clients) load(ctx context.Context, profile string) (aws.Config, error) 
 	// goes to the configured STS endpoint as every other call does.
 	viaSettings := c.stsOptions()
 	prompt := c.prompt
+	if key.unattended {
+		prompt = func(context.Context, string, string) (string, error) {
+			return "", errors.New("the profile needs an MFA code, and a refresh asks no one")
+		}
+	}
 	opts = append(opts, config.WithAssumeRoleCredentialOptions(func(o *stscreds.AssumeRoleOptions) {
 		o.Client = assumeRoleVia{o.Client, viaSettings}
 		if prompt != nil {
+			// The SDK's callback has no context; a refresh has its own configuration (key.unattended).
 			o.TokenProvider = func() (string, error) {
 				ctx, cancel := context.WithTimeout(context.Background(), promptTimeout)
 				defer cancel()
@@ -246,7 +263,7 @@ func (c *Clients) load(ctx context.Context, profile string) (aws.Config, error) 
 	if err != nil {
 		err = &CredentialsError{Profile: name, Err: err}
 	}
-	c.configs[profile] = loaded{cfg: cfg, err: err}
+	c.configs[key] = loaded{cfg: cfg, err: err}
 	return cfg, err
 }
 

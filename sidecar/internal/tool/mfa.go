@@ -23,19 +23,23 @@ var ErrCannotPrompt = errors.New("no one can be asked for an MFA code here")
 
 var tokenCodePattern = regexp.MustCompile(`^\d{6}$`)
 
-type noPromptKey struct{}
+type unattendedKey struct{}
 
-// withoutPrompt marks ctx as one where no human may be asked: refreshes run unattended.
-func withoutPrompt(ctx context.Context) context.Context {
-	return context.WithValue(ctx, noPromptKey{}, true)
+// unattended marks ctx as a refresh: no human may be asked for anything, and the sessions it signs
+// with are used as they are, not refreshed in turn (a cycle of sessions made from each other would
+// otherwise wait on itself).
+func unattended(ctx context.Context) context.Context {
+	return context.WithValue(ctx, unattendedKey{}, true)
 }
+
+func isUnattended(ctx context.Context) bool { return ctx.Value(unattendedKey{}) != nil }
 
 // tokenCode asks for the current code of serial, for the reason given.
 func (r *Runner) tokenCode(ctx context.Context, command, serial, reason string) (string, error) {
 	cannot := &Error{Code: protocol.CodeRuleViolation, Command: command,
 		Message: fmt.Sprintf("%s was not run: it needs a code from MFA device %s, and no one can be asked for it here.", command, serial),
 		Hint:    noPromptHint(command)}
-	if ctx.Value(noPromptKey{}) != nil || r.Prompt == nil {
+	if isUnattended(ctx) || r.Prompt == nil {
 		return "", cannot
 	}
 	code, err := r.Prompt(ctx, protocol.MfaTokenCodeParams{SerialNumber: serial, Reason: reason, Command: command})

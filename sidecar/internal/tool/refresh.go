@@ -37,9 +37,6 @@ func recipeFor(spec *protocol.CommandSpec, raw json.RawMessage, a stsops.Args, s
 	if spec.Name == protocol.CmdGetSessionToken && a.Str("SerialNumber") != "" {
 		return nil
 	}
-	if spec.Name == protocol.CmdAssumeRoleWithWebIdentity && a.Str("WebIdentityTokenFile") == "" && fields["WebIdentityTokenFile"] == nil {
-		return nil
-	}
 	delete(fields, "Session")
 	delete(fields, "SessionName")
 	if src != nil && src.Class == session.ClassSessionToken && src.MFASerial != "" {
@@ -84,7 +81,7 @@ func (r *Runner) Remake(ctx context.Context, old *session.Session) (*session.Ses
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(withoutPrompt(ctx), refreshTimeout)
+	ctx, cancel := context.WithTimeout(unattended(ctx), refreshTimeout)
 	defer cancel()
 	pl, err := r.prepare(ctx, spec, a)
 	if err != nil {

@@ -170,7 +170,10 @@ func (r *Runner) remote(ctx context.Context, spec *protocol.CommandSpec, a stsop
 		return formatRead(spec.Name, r.identity(pl), out), nil
 	}
 	s := r.newSession(spec, a, pl.src, pl.sessionProfile(), pl.region, out)
-	s.Recipe = recipeFor(spec, raw, a, pl.src)
+	if pl.src == nil || pl.src.Name != s.Name {
+		// A session that replaced the one that signed for it has nothing left to re-make it with.
+		s.Recipe = recipeFor(spec, raw, a, pl.src)
+	}
 	replaced := r.Store.Put(s)
 	return formatMinted(spec.Name, r.Store.Info(s), out, replaced), nil
 }
@@ -248,6 +251,7 @@ func (r *Runner) identity(pl *plan) string {
 
 func (r *Runner) execute(ctx context.Context, pl *plan) (*stsops.Result, error) {
 	id := pl.signer(r.Clients.Settings().Profile)
+	id.Unattended = isUnattended(ctx)
 	call := stsops.Call{
 		Args: pl.args,
 		Now:  r.Store.Now(),
@@ -282,7 +286,11 @@ func (r *Runner) source(ctx context.Context, spec *protocol.CommandSpec, a stsop
 	if name == protocol.ReservedSessionName || spec.Auth == protocol.AuthAnonymous && a.Str("Session") == "" {
 		return nil, nil
 	}
-	s, err := r.Store.Fresh(ctx, name)
+	get := r.Store.Fresh
+	if isUnattended(ctx) {
+		get = func(_ context.Context, name string) (*session.Session, error) { return r.Store.Get(name) }
+	}
+	s, err := get(ctx, name)
 	if err != nil {
 		return nil, sessionError(spec.Name, err)
 	}
