@@ -19,7 +19,7 @@ import {
 } from "../src/export";
 import type { ExportedSession, SessionInfo } from "../src/protocol.gen";
 import { Supervisor } from "../src/supervisor";
-import { LocalSts, scratchDir, sidecarBinary, sidecarEnv, sidecarSkipReason, startLocalSts, withTimeout } from "./helpers";
+import { LocalSts, scratchDir, sidecarEnv, sidecarSkipReason, startLocalSts, withTimeout , localSupervisor } from "./helpers";
 
 const NOW = Date.parse("2030-01-01T00:00:00Z");
 
@@ -280,12 +280,7 @@ describe("exports consumed by the real AWS CLI against the local STS", { skip: a
   before(async () => {
     sts = await startLocalSts();
     scratch = scratchDir();
-    const env = sidecarEnv(scratch.dir, sts.info);
-    supervisor = new Supervisor({
-      binary: () => sidecarBinary,
-      settings: () => ({ endpointUrl: sts.info.endpoint, region: sts.info.region, maxAttempts: 1 }),
-      clientInfo: { name: "export-test" },
-      env: () => env,
+    supervisor = localSupervisor("export-test", sts, scratch.dir, {
       log: () => undefined,
     });
     const client = await supervisor.client();

@@ -11,6 +11,7 @@ import * as readline from "node:readline";
 import type * as jsonrpcTypes from "vscode-jsonrpc/lib/node/main";
 import assert from "node:assert/strict";
 import { SidecarError } from "../src/client";
+import { Supervisor, type SupervisorOptions } from "../src/supervisor";
 
 // See client.ts: the Node entry point of vscode-jsonrpc is only reachable through "exports".
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -190,4 +191,20 @@ export async function rejection(p: Promise<unknown>): Promise<SidecarError> {
     return err;
   }
   assert.fail("expected the call to fail");
+}
+
+/**
+ * A supervisor of the real sidecar binary pointed at the local STS with a scratch AWS profile in dir;
+ * more holds the test's own hooks (onRequest, onNotification, …) and overrides.
+ */
+export function localSupervisor(name: string, sts: LocalSts, dir: string, more: Partial<SupervisorOptions> = {}): Supervisor {
+  const env = sidecarEnv(dir, sts.info);
+  return new Supervisor({
+    binary: () => sidecarBinary,
+    settings: () => ({ endpointUrl: sts.info.endpoint, region: sts.info.region, maxAttempts: 1 }),
+    clientInfo: { name },
+    env: () => env,
+    log: () => undefined,
+    ...more,
+  });
 }

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { SidecarError, type CancellationLike } from "../src/client";
 import { ERROR_CODES, type MfaTokenCodeParams } from "../src/protocol.gen";
 import { Supervisor } from "../src/supervisor";
-import { jsonrpc, LocalSts, rejection, scratchDir, sidecarBinary, sidecarEnv, sidecarSkipReason, startLocalSts, withTimeout } from "./helpers";
+import { jsonrpc, LocalSts, rejection, scratchDir, sidecarSkipReason, startLocalSts, withTimeout , localSupervisor } from "./helpers";
 
 const skip = sidecarSkipReason();
 
@@ -23,12 +23,7 @@ describe("mfa/tokenCode with the real sidecar", { skip, timeout: 60_000 }, () =>
   before(async () => {
     sts = await startLocalSts();
     scratch = scratchDir();
-    const env = sidecarEnv(scratch.dir, sts.info);
-    supervisor = new Supervisor({
-      binary: () => sidecarBinary,
-      settings: () => ({ endpointUrl: sts.info.endpoint, region: sts.info.region, maxAttempts: 1 }),
-      clientInfo: { name: "mfa-test" },
-      env: () => env,
+    supervisor = localSupervisor("mfa-test", sts, scratch.dir, {
       log: () => undefined,
       onRequest: async (method, params, token) => {
         assert.equal(method, "mfa/tokenCode");

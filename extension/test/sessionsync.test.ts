@@ -9,7 +9,7 @@ import { SecretStore, SessionVault, VAULT_KEY } from "../src/persist";
 import { ERROR_CODES, type ExportedSession, type SessionList, type SessionsChangedParams, type SessionsImportParams, type SessionsImportResult } from "../src/protocol.gen";
 import { readChangedParams, SessionSync, type SyncClient } from "../src/sessionsync";
 import { Supervisor, type SupervisorState } from "../src/supervisor";
-import { LocalSts, scratchDir, sidecarBinary, sidecarEnv, sidecarSkipReason, startLocalSts, withTimeout } from "./helpers";
+import { LocalSts, scratchDir, sidecarSkipReason, startLocalSts, withTimeout , localSupervisor } from "./helpers";
 
 class MemoryStore implements SecretStore {
   readonly values = new Map<string, string>();
@@ -256,12 +256,7 @@ describe("sessions kept across a sidecar restart (real sidecar, local STS)", { s
     store = new MemoryStore();
     vault = new SessionVault(store, { log: (l) => logs.push(l) });
     sync = new SessionSync(vault, { enabled: () => true, log: (l) => logs.push(l) });
-    const env = sidecarEnv(scratch.dir, sts.info);
-    supervisor = new Supervisor({
-      binary: () => sidecarBinary,
-      settings: () => ({ endpointUrl: sts.info.endpoint, region: sts.info.region, maxAttempts: 1 }),
-      clientInfo: { name: "sessionsync-test" },
-      env: () => env,
+    supervisor = localSupervisor("sessionsync-test", sts, scratch.dir, {
       log: (l) => logs.push(l),
       onStateChange: (s) => states.push(s),
       onStarted: async (client: SidecarClient) => {
