@@ -57,6 +57,9 @@ export E2E_STS_ENDPOINT=$(field endpoint) E2E_STS_REGION=$(field region) E2E_ROL
 export AWS_ACCESS_KEY_ID=$(field accessKeyId) AWS_SECRET_ACCESS_KEY=$(field secretAccessKey)
 export E2E_DEMO_SECRET=$AWS_SECRET_ACCESS_KEY
 export E2E_SIDECAR=$ROOT/bin/awsflow-sts E2E_SCHEMA=$ROOT/protocol/tool-input-schema.json E2E_ARTIFACTS=$ARTIFACTS
+# The extension host's environment (code-server passes its own on): AWSFLOW_E2E=1 lets the export
+# commands skip their modal confirmation when the suite passes { confirm: false }.
+export AWSFLOW_E2E=1
 echo "e2e: local STS at $E2E_STS_ENDPOINT"
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
@@ -64,7 +67,8 @@ free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1
 total_passed=0
 total_failed=0
 # run_vscode VERSION: one VS Code server with its own user data, extensions and workspace; the suite
-# writes e2e/artifacts/results-VERSION.json and workbench-VERSION.png. Adds to the totals.
+# writes e2e/artifacts/results-VERSION.json, workbench-VERSION.png and mfa-VERSION.png (the MFA code
+# box). Adds to the totals.
 run_vscode() {
   local ver=$1 dir=$SCRATCH/vscode-$1 t1 rc port installed ext_dev_path
   local -a cli server
@@ -114,7 +118,8 @@ JSON
   # Trade-in tokens are single use: each VS Code run's extension host gets its own from the demo config.
   runs=$((${runs:-0} + 1))
   export E2E_TRADE_IN=localsts-demo-trade-in-$runs
-  setsid "${server[@]}" >"$dir/server.log" 2>&1 &
+  # E2E_USER_DATA: where the suite looks for the extension's output channel log file.
+  E2E_USER_DATA=$dir/user-data setsid "${server[@]}" >"$dir/server.log" 2>&1 &
   pgids+=($!)
   local server_pgid=$!
   t1=$(date +%s)

@@ -107,6 +107,131 @@ async function localsts(route, body) {
   return res.json();
 }
 
+const ACCOUNT = () => env("E2E_ACCOUNT");
+const MFA_SERIAL = () => `arn:aws:iam::${ACCOUNT()}:mfa/alice`;
+const ADMIN_ARN = () => `arn:aws:iam::${ACCOUNT()}:role/Admin`;
+
+/** The sidecar's stored sessions (no secrets): the data of the awsflowSts.listSessions command's result. */
+async function sessionsData() {
+  const r = await vscode.commands.executeCommand("awsflowSts.listSessions", {});
+  assert.ok(r && r.data && Array.isArray(r.data.sessions), `listSessions returned ${JSON.stringify(r)}`);
+  return r.data;
+}
+
+/**
+ * Runs call(), which shows quick inputs (the sidecar's MFA code box, a palette command's prompts),
+ * while the driver (e2e/run.mjs) answers them step by step. Resolves to the call's value and what
+ * each box showed; rejects if a box did not appear or the call failed.
+ */
+async function withQuickInput(steps, call, waitMs = 20000) {
+  const req = path.join(ARTIFACTS, ".quickinput-request");
+  const done = path.join(ARTIFACTS, ".quickinput-done");
+  fs.rmSync(done, { force: true });
+  fs.writeFileSync(req, JSON.stringify({ steps, waitMs }));
+  const settled = Promise.resolve().then(call).then((value) => ({ value }), (error) => ({ error }));
+  await waitFor("the driver's answer to the quick input", () => fs.existsSync(done), steps.length * (waitMs + 12000));
+  const answer = JSON.parse(fs.readFileSync(done, "utf8"));
+  fs.rmSync(done, { force: true });
+  const r = await Promise.race([settled, sleep(20000).then(() => ({ error: new Error("the call did not end within 20 s of the driver's answer") }))]);
+  if (!answer.ok) throw new Error(`quick input: ${answer.error} (boxes seen: ${JSON.stringify(answer.steps)})`);
+  if (r.error) throw r.error;
+  return { value: r.value, boxes: answer.steps };
+}
+
+/** The call's value if it ends within ms without anyone answering a box; else closes the box and fails. */
+async function withoutPrompt(what, call, ms = 15000) {
+  const r = await Promise.race([Promise.resolve().then(call).then((value) => ({ value })), sleep(ms).then(() => undefined)]);
+  if (r) return r.value;
+  // Most likely an MFA box is waiting for a code: close it so the suite goes on.
+  const req = path.join(ARTIFACTS, ".quickinput-request");
+  fs.writeFileSync(req, JSON.stringify({ steps: [{ title: "", escape: true }], waitMs: 3000 }));
+  throw new Error(`${what} did not end within ${ms} ms: it waited for an answer nobody gave (an MFA prompt?)`);
+}
+
+const MFA_BOX = "AWS STS: MFA code";
+
+/** The extension's output channel as its log file (every file of it the host wrote in this run). */
+function outputLog() {
+  const roots = [process.env.E2E_USER_DATA, process.env.HOME].filter(Boolean);
+  const files = [];
+  const walk = (dir, depth) => {
+    let entries = [];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory() && depth < 8) walk(p, depth + 1);
+      else if (e.isFile() && /awsflow-sts\.log$/.test(e.name) && p.includes(`${path.sep}logs${path.sep}`)) files.push(p);
+    }
+  };
+  for (const r of roots) walk(r, 0);
+  return { files: [...new Set(files)], text: [...new Set(files)].map((f) => fs.readFileSync(f, "utf8")).join("\n") };
+}
+
+test("MFA: an AssumeRole that needs a code shows the masked box; Escape cancels the call and stores nothing", async () => {
+  // A stored MFA session of the device would answer without a box: none may be there yet.
+  for (const s of (await sessionsData()).sessions.filter((s) => s.mfaSerial === MFA_SERIAL())) {
+    await vscode.commands.executeCommand("awsflowSts.forgetSession", { SessionName: s.name });
+  }
+  const { value, boxes } = await withQuickInput([{ title: MFA_BOX, password: true, escape: true }], () =>
+    invoke({ command: "AssumeRole", params: { RoleArn: ADMIN_ARN(), RoleSessionName: "e2e-admin-cancel", SerialNumber: MFA_SERIAL() } }),
+  );
+  const text = textOf(value);
+  assert.match(text, /no MFA code was entered/, text.slice(0, 400));
+  assert.equal(boxes[0].title, MFA_BOX);
+  assert.ok(boxes[0].password, "the MFA box is not a password box");
+  assert.match(boxes[0].message, /alice/, `the box does not name the device: ${JSON.stringify(boxes[0])}`);
+  const data = await sessionsData();
+  const names = data.sessions.map((s) => s.name);
+  assert.ok(!names.includes("e2e-admin-cancel"), `a cancelled AssumeRole stored a session: ${names}`);
+  assert.ok(!data.sessions.some((s) => s.mfaSerial === MFA_SERIAL()), `a cancelled AssumeRole stored an MFA session: ${names}`);
+});
+
+test("MFA: the code typed into the box assumes the MFA-protected Admin role and keeps the MFA session mfa-alice", async () => {
+  const { value, boxes } = await withQuickInput([{ title: MFA_BOX, password: true, value: "123456", screenshot: `mfa-${VERSION}.png` }], () =>
+    invoke({ command: "AssumeRole", params: { RoleArn: ADMIN_ARN(), RoleSessionName: "e2e-admin", SerialNumber: MFA_SERIAL() } }),
+  );
+  const text = textOf(value);
+  assert.match(text, /stored as session `?e2e-admin`?/, text.slice(0, 400));
+  assert.match(text, new RegExp(`assumed-role/Admin/e2e-admin`));
+  assertNoSecrets(text);
+  assert.doesNotMatch(text, /(?<!\d)123456(?!\d)/, "the result echoed the MFA code");
+  assert.equal(boxes.length, 1);
+  assert.ok(fs.existsSync(path.join(ARTIFACTS, `mfa-${VERSION}.png`)), "no screenshot of the MFA box");
+  const data = await sessionsData();
+  const mfa = data.sessions.find((s) => s.name === "mfa-alice");
+  assert.ok(mfa, `no MFA session mfa-alice: ${data.sessions.map((s) => s.name)}`);
+  assert.equal(mfa.mfaSerial, MFA_SERIAL());
+  assert.equal(mfa.command, "GetSessionToken");
+  const admin = data.sessions.find((s) => s.name === "e2e-admin");
+  assert.ok(admin, "no session e2e-admin");
+  assert.equal(admin.source, "mfa-alice");
+});
+
+test("MFA: a second AssumeRole with the device reuses mfa-alice without a box", async () => {
+  const before = (await sessionsData()).sessions.find((s) => s.name === "mfa-alice");
+  const text = textOf(
+    await withoutPrompt("AssumeRole with a stored MFA session", () =>
+      invoke({ command: "AssumeRole", params: { RoleArn: ADMIN_ARN(), RoleSessionName: "e2e-admin-2", SerialNumber: MFA_SERIAL() } }),
+    ),
+  );
+  assert.match(text, /stored as session `?e2e-admin-2`?/, text.slice(0, 400));
+  assertNoSecrets(text);
+  const data = await sessionsData();
+  const second = data.sessions.find((s) => s.name === "e2e-admin-2");
+  assert.ok(second, "no session e2e-admin-2");
+  assert.equal(second.source, "mfa-alice", `e2e-admin-2 was made from ${second.source}`);
+  assert.match(second.arn ?? "", /assumed-role\/Admin\/e2e-admin-2/);
+  const mfa = data.sessions.filter((s) => s.mfaSerial === MFA_SERIAL() && s.command === "GetSessionToken");
+  assert.deepEqual(mfa.map((s) => s.name), ["mfa-alice"], "a second MFA session was made");
+  assert.equal(mfa[0].createdAt, before.createdAt, "mfa-alice was made again");
+  const asked = (outputLog().text.match(/MFA code requested for/g) ?? []).length;
+  if (outputLog().files.length > 0) assert.equal(asked, 2, `the log shows ${asked} MFA requests, expected 2 (cancelled, typed)`);
+});
+
 test("invokeTool runs every command against the local STS, and no secret reaches its text", async () => {
   const acct = env("E2E_ACCOUNT");
   const role = (name) => `arn:aws:iam::${acct}:role/${name}`;
@@ -160,6 +285,131 @@ test("executeCommand awsflowSts.whoAmI and awsflowSts.listSessions return result
   assertNoSecrets(list.text);
 });
 
+/** The variables of a bash script copyEnv wrote: export NAME='value' lines. */
+function parseBashExports(script) {
+  const vars = {};
+  for (const m of script.matchAll(/^export ([A-Z_]+)='([^']*)'$/gm)) vars[m[1]] = m[2];
+  return vars;
+}
+
+/** GetCallerIdentity through the sidecar's CLI, signed with the given credentials only (no sessions). */
+function callerIdentityWith(vars) {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_")));
+  const out = execFileSync(
+    env("E2E_SIDECAR"),
+    ["call", "GetCallerIdentity", "--endpoint-url", env("E2E_STS_ENDPOINT"), "--region", env("E2E_STS_REGION"), "--json"],
+    { encoding: "utf8", env: { ...clean, ...vars, AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" }, timeout: 20000 },
+  );
+  return JSON.parse(out);
+}
+
+test("export commands with args and confirm:false: clipboard, terminal, credentials file, credential_process; no secret in their results or the log", async () => {
+  assert.equal(process.env.AWSFLOW_E2E, "1", "AWSFLOW_E2E=1 is not in the extension host's environment");
+  const name = "e2e-export";
+  const minted = textOf(await invoke({ command: "AssumeRole", params: { RoleArn: env("E2E_ROLE_ARN"), RoleSessionName: name } }));
+  assert.match(minted, /stored as session `?e2e-export/);
+  const dir = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "e2e-export-"));
+  const results = [];
+  const secrets = [];
+  try {
+    // copyEnv: the clipboard gets the bash script; the result names only the count.
+    await vscode.env.clipboard.writeText("");
+    const copied = await vscode.commands.executeCommand("awsflowSts.copyEnv", { SessionName: name, shell: "bash", confirm: false });
+    results.push(copied);
+    assert.match(String(copied), /^Copied \d+ variables for bash$/, `copyEnv returned ${JSON.stringify(copied)}`);
+    const clip = await vscode.env.clipboard.readText();
+    assert.ok(clip !== "", "the clipboard is empty after copyEnv (vscode.env.clipboard.readText gave nothing)");
+    const vars = parseBashExports(clip);
+    assert.match(vars.AWS_ACCESS_KEY_ID ?? "", /^ASIA[A-Z0-9]{16}$/, "AWS_ACCESS_KEY_ID on the clipboard");
+    assert.match(vars.AWS_SECRET_ACCESS_KEY ?? "", /^[A-Za-z0-9/+]{40}$/, "AWS_SECRET_ACCESS_KEY on the clipboard");
+    assert.ok((vars.AWS_SESSION_TOKEN ?? "").length > 20, "AWS_SESSION_TOKEN on the clipboard");
+    assert.equal(vars.AWS_REGION, env("E2E_STS_REGION"));
+    assert.match(vars.AWS_CREDENTIAL_EXPIRATION ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    secrets.push(vars.AWS_SECRET_ACCESS_KEY, vars.AWS_SESSION_TOKEN);
+    // The copied credentials are the session's: STS says so when called with them alone.
+    const who = callerIdentityWith(vars);
+    assert.match(who.data?.arn ?? JSON.stringify(who), new RegExp(`assumed-role/${env("E2E_ROLE_ARN").split("/").pop()}/${name}$`));
+    await vscode.env.clipboard.writeText("");
+
+    // openTerminal: a terminal named after the session, with the same variables in its environment.
+    const opened = await vscode.commands.executeCommand("awsflowSts.openTerminal", { SessionName: name, confirm: false });
+    results.push(opened);
+    assert.match(String(opened), new RegExp(`^Opened terminal "AWS: ${name}"`), `openTerminal returned ${JSON.stringify(opened)}`);
+    const terminal = await waitFor(`a terminal named "AWS: ${name}"`, () => vscode.window.terminals.find((t) => t.name === `AWS: ${name}`));
+    const tenv = terminal.creationOptions.env ?? {};
+    assert.equal(tenv.AWS_ACCESS_KEY_ID, vars.AWS_ACCESS_KEY_ID);
+    assert.equal(tenv.AWS_SECRET_ACCESS_KEY, vars.AWS_SECRET_ACCESS_KEY);
+    assert.equal(tenv.AWS_SESSION_TOKEN, vars.AWS_SESSION_TOKEN);
+    assert.equal(tenv.AWS_PROFILE, null, "AWS_PROFILE is not unset in the terminal");
+    // The shell in it really has them: it writes the key id (not a secret) to a file.
+    const keyFile = path.join(dir, "terminal-key-id");
+    terminal.sendText(`printf '%s' "$AWS_ACCESS_KEY_ID" > '${keyFile}.tmp' && mv '${keyFile}.tmp' '${keyFile}'`);
+    await waitFor("the terminal's shell to write its AWS_ACCESS_KEY_ID", () => fs.existsSync(keyFile), 30000);
+    assert.equal(fs.readFileSync(keyFile, "utf8"), vars.AWS_ACCESS_KEY_ID);
+    terminal.dispose();
+
+    // writeProfile: a new profile in a scratch credentials file, mode 0600.
+    const credFile = path.join(dir, "credentials");
+    const wrote = await vscode.commands.executeCommand("awsflowSts.writeProfile", { SessionName: name, profile: "e2e-written", path: credFile, confirm: false });
+    results.push(wrote);
+    assert.match(String(wrote), /^Wrote session e2e-export to profile e2e-written in /, `writeProfile returned ${JSON.stringify(wrote)}`);
+    let file = fs.readFileSync(credFile, "utf8");
+    assert.match(file, /^\[e2e-written\]$/m);
+    assert.equal(fs.statSync(credFile).mode & 0o777, 0o600, `mode ${(fs.statSync(credFile).mode & 0o777).toString(8)}`);
+    assert.match(file, new RegExp(`^aws_access_key_id\\s*=\\s*${vars.AWS_ACCESS_KEY_ID}$`, "m"));
+    assert.ok(file.includes(vars.AWS_SECRET_ACCESS_KEY), "the credentials file does not hold the exported secret");
+    // A profile holding long-term keys is replaced only with overwriteLongTermKeys: true.
+    const longTerm = "[e2e-longterm]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";
+    fs.appendFileSync(credFile, `\n${longTerm}`);
+    const refused = await vscode.commands.executeCommand("awsflowSts.writeProfile", { SessionName: name, profile: "e2e-longterm", path: credFile, confirm: false });
+    results.push(refused);
+    assert.match(String(refused), /long-term/i, `writeProfile over long-term keys returned ${JSON.stringify(refused)}`);
+    file = fs.readFileSync(credFile, "utf8");
+    assert.ok(file.includes(longTerm), "the refused write changed the long-term profile");
+    const replaced = await vscode.commands.executeCommand("awsflowSts.writeProfile", {
+      SessionName: name, profile: "e2e-longterm", path: credFile, confirm: false, overwriteLongTermKeys: true,
+    });
+    results.push(replaced);
+    assert.match(String(replaced), /^Wrote session e2e-export to profile e2e-longterm in .*backed up as /, `returned ${JSON.stringify(replaced)}`);
+    file = fs.readFileSync(credFile, "utf8");
+    assert.ok(!file.includes("AKIAIOSFODNN7EXAMPLE"), "the long-term keys are still in the file");
+    assert.match(file, /^\[e2e-written\]$/m, "the other profile was lost");
+    assert.equal(fs.statSync(credFile).mode & 0o777, 0o600);
+
+    // credentialProcess: an untitled JSON document.
+    const shown = await vscode.commands.executeCommand("awsflowSts.credentialProcess", { SessionName: name, confirm: false });
+    results.push(shown);
+    assert.match(String(shown), /credential_process JSON of session e2e-export/, `credentialProcess returned ${JSON.stringify(shown)}`);
+    const doc = await waitFor("the credential_process document", () => {
+      const d = vscode.window.activeTextEditor?.document;
+      return d && d.isUntitled && d.languageId === "json" && d.getText().includes("AccessKeyId") ? d : undefined;
+    });
+    const json = JSON.parse(doc.getText());
+    assert.equal(json.Version, 1);
+    assert.equal(json.AccessKeyId, vars.AWS_ACCESS_KEY_ID);
+    assert.equal(json.SecretAccessKey, vars.AWS_SECRET_ACCESS_KEY);
+    assert.equal(json.SessionToken, vars.AWS_SESSION_TOKEN);
+    assert.ok(Date.parse(json.Expiration) > Date.now());
+    await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor");
+
+    // Nothing they returned, and nothing in the output channel's log, holds a secret.
+    for (const r of results) {
+      assertNoSecrets(String(r));
+      for (const x of secrets) assert.ok(!String(r).includes(x), "a command result holds an exported secret");
+    }
+    await sleep(1000);
+    const log = outputLog();
+    assert.ok(log.files.length > 0, `no awsflow-sts log file under ${process.env.E2E_USER_DATA} or ${process.env.HOME}`);
+    assert.match(log.text, /copied the environment variables of session e2e-export/, `log files ${log.files}`);
+    for (const x of [...secrets, env("E2E_DEMO_SECRET"), "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"]) {
+      assert.ok(!log.text.includes(x), "the output channel's log holds a secret");
+    }
+    console.log(`[e2e] output channel log: ${log.files.join(", ")} (${log.text.length} chars, no secret)`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("a cancelled invocation is cancelled while its STS call hangs", async () => {
   // An endpoint that accepts connections and never answers: the call can only end by cancellation.
   const sockets = new Set();
@@ -196,14 +446,54 @@ test("a cancelled invocation is cancelled while its STS call hangs", async () =>
 });
 
 test("a killed sidecar is restarted and the next invocation succeeds", async () => {
-  const before = await waitFor("a running sidecar", () => sidecarPids()[0]);
-  process.kill(before, "SIGKILL");
-  await waitFor("the killed sidecar to go", () => !sidecarPids().includes(before));
+  const before = await killSidecar();
   const text = textOf(await invoke({ command: "GetCallerIdentity" }));
   assert.match(text, new RegExp(env("E2E_ACCOUNT")));
   const after = sidecarPids();
   assert.equal(after.length, 1);
   assert.notEqual(after[0], before);
+});
+
+/**
+ * SIGKILLs this host's sidecar and waits until the extension host has reaped it: pgrep stops seeing
+ * a zombie before its parent noticed the exit, and a call sent in between goes to the dead process
+ * (and fails as "disconnected") instead of to a restarted one. The next call starts (and re-seeds) another.
+ */
+async function killSidecar() {
+  const pid = await waitFor("a running sidecar", () => sidecarPids()[0]);
+  process.kill(pid, "SIGKILL");
+  await waitFor("the killed sidecar to go", () => !sidecarPids().includes(pid));
+  await waitFor("the extension host to reap the killed sidecar", () => !fs.existsSync(`/proc/${pid}`));
+  await sleep(200);
+  return pid;
+}
+
+test("a session survives a SIGKILLed sidecar (re-seeded from SecretStorage); a forgotten one does not", async () => {
+  const name = "e2e-keep";
+  const role = env("E2E_ROLE_ARN").split("/").pop();
+  const minted = textOf(await invoke({ command: "AssumeRole", params: { RoleArn: env("E2E_ROLE_ARN"), RoleSessionName: name } }));
+  assert.match(minted, /stored as session `?e2e-keep/);
+  // The keychain copy is written after the sidecar's sessions/changed notification: give it a moment.
+  await sleep(1500);
+  const killed = await killSidecar();
+  const text = textOf(await invoke({ command: "GetCallerIdentity", params: { Session: name } }));
+  assert.match(text, new RegExp(`arn:aws:sts::${env("E2E_ACCOUNT")}:assumed-role/${role}/${name}`), text.slice(0, 400));
+  assert.notEqual(sidecarPids()[0], killed);
+  await sleep(500);
+  const restored = outputLog().text.match(/restored \d+ sessions?: [^\n]*/g) ?? [];
+  console.log(`[e2e] after the restart: ${restored.at(-1) ?? "(no 'restored' line in the log)"}`);
+  assert.ok(restored.some((l) => l.includes(name)), `the log does not say ${name} was restored: ${JSON.stringify(restored)}`);
+
+  const forgot = textOf(await invoke({ command: "ForgetSession", params: { SessionName: name } }));
+  assert.match(forgot, /e2e-keep` and its credentials were deleted/, forgot);
+  await sleep(1500);
+  await killSidecar();
+  const list = textOf(await invoke({ command: "ListSessions" }));
+  assert.doesNotMatch(list, /e2e-keep/, `a forgotten session came back after a restart:\n${list}`);
+  assert.match(list, /e2e-admin/, "the other stored sessions were not restored");
+  const gone = textOf(await invoke({ command: "GetCallerIdentity", params: { Session: name } }));
+  assert.doesNotMatch(gone, /assumed-role/, gone);
+  assert.match(gone, /e2e-keep/);
 });
 
 /** Asks the driver (e2e/run.mjs) for something only the page has; it answers through a file. */
@@ -227,6 +517,74 @@ test("palette command awsflowSts.assumeRole with arguments creates a session", a
   const list = textOf(await invoke({ command: "ListSessions" }));
   assert.match(list, /e2e-cmd/);
   assertNoSecrets(list);
+});
+
+test("palette awsflowSts.assumeRole with SerialNumber and no TokenCode reuses mfa-alice (no code prompt)", async () => {
+  const r = await withoutPrompt("awsflowSts.assumeRole with a stored MFA session", () =>
+    vscode.commands.executeCommand("awsflowSts.assumeRole", { RoleArn: ADMIN_ARN(), RoleSessionName: "e2e-cmd-admin", SerialNumber: MFA_SERIAL() }),
+  );
+  const text = typeof r === "string" ? r : r && r.text;
+  assert.match(text ?? "", /stored as session `?e2e-cmd-admin/, `assumeRole returned ${JSON.stringify(r)}`);
+  const s = (await sessionsData()).sessions.find((x) => x.name === "e2e-cmd-admin");
+  assert.equal(s?.source, "mfa-alice");
+});
+
+test("palette awsflowSts.getSessionToken with args TokenCode still works (no prompt)", async () => {
+  const r = await withoutPrompt("awsflowSts.getSessionToken with TokenCode", () =>
+    vscode.commands.executeCommand("awsflowSts.getSessionToken", { SerialNumber: MFA_SERIAL(), TokenCode: "123456", SessionName: "e2e-cmd-gst", DurationSeconds: 900 }),
+  );
+  const text = typeof r === "string" ? r : r && r.text;
+  assert.match(text ?? "", /stored as session `?e2e-cmd-gst/, `getSessionToken returned ${JSON.stringify(r)}`);
+  assert.doesNotMatch(text, /(?<!\d)123456(?!\d)/);
+});
+
+test("palette GetSessionToken typed through its prompts: the device, then the sidecar's MFA box (not the palette's)", async () => {
+  const { value, boxes } = await withQuickInput(
+    [
+      { title: "GetSessionToken: MFA device", value: MFA_SERIAL() },
+      { title: "GetSessionToken: duration", value: "900" },
+      { title: MFA_BOX, password: true, value: "123456" },
+    ],
+    () => vscode.commands.executeCommand("awsflowSts.getSessionToken"),
+  );
+  const text = typeof value === "string" ? value : value && value.text;
+  assert.match(text ?? "", /stored as session/, `getSessionToken returned ${JSON.stringify(value)}`);
+  assert.deepEqual(boxes.map((b) => b.title), ["GetSessionToken: MFA device (optional)", "GetSessionToken: duration", MFA_BOX]);
+  assert.ok(boxes[2].password);
+});
+
+test("palette GetSessionToken: Escape in the sidecar's MFA box ends the command quietly, storing nothing", async () => {
+  const before = (await sessionsData()).sessions.map((s) => s.name).sort();
+  const { value, boxes } = await withQuickInput(
+    [
+      { title: "GetSessionToken: MFA device", value: MFA_SERIAL() },
+      { title: "GetSessionToken: duration", value: "" },
+      { title: MFA_BOX, password: true, escape: true },
+    ],
+    () => vscode.commands.executeCommand("awsflowSts.getSessionToken"),
+  );
+  // Dismissed, as closing any of the palette's own prompts is: no result, no error text.
+  assert.equal(value, undefined, `getSessionToken returned ${JSON.stringify(value)}`);
+  assert.equal(boxes[2].answer, "escape");
+  assert.deepEqual((await sessionsData()).sessions.map((s) => s.name).sort(), before, "a session was stored");
+});
+
+test("palette AssumeRole typed through its prompts with the MFA device: no code asked (mfa-alice reused)", async () => {
+  // The role pick lists the recently used roles (the args-driven palette calls above used Admin).
+  const { value, boxes } = await withQuickInput(
+    [
+      { title: "AssumeRole: role", kind: "pick", value: ADMIN_ARN() },
+      { title: "AssumeRole: session name", value: "e2e-palette-admin" },
+      { title: "AssumeRole: external id", value: "" },
+      { title: "AssumeRole: MFA device", value: MFA_SERIAL() },
+    ],
+    () => vscode.commands.executeCommand("awsflowSts.assumeRole"),
+  );
+  const text = typeof value === "string" ? value : value && value.text;
+  assert.match(text ?? "", /stored as session `?e2e-palette-admin/, `assumeRole returned ${JSON.stringify(value)} after ${JSON.stringify(boxes)}`);
+  assert.ok(!boxes.some((b) => b.password), "a password box was shown");
+  const s = (await sessionsData()).sessions.find((x) => x.name === "e2e-palette-admin");
+  assert.equal(s?.source, "mfa-alice");
 });
 
 test("UseSession shows the active session in the status bar (read from the DOM)", async () => {

@@ -3,7 +3,7 @@ import * as vscode from "vscode";
 import { SidecarError, type SidecarClient } from "../client";
 import type { StsContext } from "../context";
 import { ERROR_CODES } from "../protocol.gen";
-import { Flow, input, pick, pickFile, run, show, type Args, type CommandResult } from "./ui";
+import { Flow, input, pick, pickFile, runFlow, show, type Args, type CommandResult } from "./ui";
 
 const ROLE_ARN = /^arn:[\w+=/,.@:-]+:role\/[\w+=/,.@-]+$/;
 const ROLE_ARNS_IN_TEXT = /arn:[\w-]+:iam::\d{12}:role\/[\w+=/,.@-]*[\w+=/@-]/g;
@@ -32,7 +32,8 @@ interface ProfileRole {
 async function profileRoles(client: SidecarClient): Promise<ProfileRole[]> {
   try {
     const { profiles } = await client.listProfiles();
-    return profiles.flatMap((p) => (p.roleArn ? [{ profile: p.name, roleArn: p.roleArn }] : []));
+    // A config file without profiles has come back as "profiles": null: no roles then, not a crash.
+    return (Array.isArray(profiles) ? profiles : []).flatMap((p) => (p.roleArn ? [{ profile: p.name, roleArn: p.roleArn }] : []));
   } catch (err) {
     // An older sidecar without profiles/list still offers recent roles and typing one.
     if (err instanceof SidecarError && err.code === ERROR_CODES.MethodNotFound) return [];
@@ -69,7 +70,7 @@ export function defaultSessionName(roleArn: string): string {
 }
 
 async function done(ctx: StsContext, flow: Flow): Promise<CommandResult> {
-  const result = await run(ctx, flow.command, flow.params);
+  const result = await runFlow(ctx, flow);
   const roleArn = flow.str("RoleArn");
   if (roleArn) await ctx.rememberRole(roleArn);
   show(ctx, result);
@@ -147,7 +148,7 @@ export async function assumeRoot(ctx: StsContext, args: Args | undefined): Promi
     flow.params.TaskPolicyArn = ROOT_TASK_PREFIX + chosen.label;
   }
   await flow.duration(0, 900, 900);
-  const result = await run(ctx, flow.command, flow.params);
+  const result = await runFlow(ctx, flow);
   show(ctx, result);
   return result;
 }

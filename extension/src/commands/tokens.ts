@@ -1,10 +1,10 @@
 // Commands that mint credentials or tokens without a role: session, federation, web identity and
 // delegated-access tokens.
 import type { StsContext } from "../context";
-import { Flow, input, pick, run, show, type Args, type CommandResult } from "./ui";
+import { Flow, input, pick, runFlow, show, type Args, type CommandResult } from "./ui";
 
 async function done(ctx: StsContext, flow: Flow): Promise<CommandResult> {
-  const result = await run(ctx, flow.command, flow.params);
+  const result = await runFlow(ctx, flow);
   show(ctx, result);
   return result;
 }

@@ -81,21 +81,21 @@ export class Flow {
     if (v !== "") this.params.DurationSeconds = Number(v);
   }
 
-  /** An optional MFA device, then its code in a masked box: the code never goes into history. */
+  /**
+   * An optional MFA device, and no code: the sidecar asks for one (mfa/tokenCode, a masked box) only
+   * when the call needs it, so a stored MFA session of the device (mfa-<device>) is reused without
+   * one. A TokenCode passed in args is still sent as given.
+   */
   async mfa(): Promise<void> {
     await this.optional("SerialNumber", {
       title: `${this.command}: MFA device (optional)`,
-      prompt: "The MFA device's serial number or ARN (arn:aws:iam::123456789012:mfa/user); empty for none",
+      prompt: `The MFA device's serial number or ARN (arn:aws:iam::123456789012:mfa/user); empty for none. ${
+        this.command === "AssumeRole"
+          ? "You are asked for its code only if no MFA session of that device is stored."
+          : "You are asked for its code next."
+      }`,
       validateInput: (s) => (s.trim() === "" || /^[\w+=/:,.@-]{9,256}$/.test(s.trim()) ? undefined : "9–256 characters of [A-Za-z0-9+=/:,.@_-]"),
     });
-    if (this.has("SerialNumber")) {
-      await this.text("TokenCode", {
-        title: `${this.command}: MFA code`,
-        prompt: `The 6-digit code from ${this.str("SerialNumber") ?? "the MFA device"}`,
-        password: true,
-        validateInput: (s) => (/^\d{6}$/.test(s.trim()) ? undefined : "Exactly 6 digits"),
-      });
-    }
   }
 }
 
@@ -142,6 +142,23 @@ export async function run(ctx: StsContext, command: CommandName, params: Record<
   ctx.output.info(`${command}:\n${result.text}`);
   if (changesSessions(command)) await ctx.refreshSessions();
   return result;
+}
+
+/**
+ * run() for a command's Flow. A person who closes the sidecar's MFA box (mfa/tokenCode answered with
+ * RequestCancelled) ends an interactive flow quietly, as closing any of the flow's own prompts does;
+ * callers that passed args get the error text.
+ */
+export async function runFlow(ctx: StsContext, flow: Flow): Promise<InvokeResult> {
+  try {
+    return await run(ctx, flow.command, flow.params);
+  } catch (err) {
+    if (flow.interactive && err instanceof SidecarError && err.code === ERROR_CODES.RequestCancelled) {
+      ctx.output.info(`${flow.command} was not run: no MFA code was entered`);
+      throw new Dismissed();
+    }
+    throw err;
+  }
 }
 
 /** The first paragraph of the Markdown as plain text, for a notification. */

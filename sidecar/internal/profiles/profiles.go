@@ -49,7 +49,7 @@ func List(path string) (protocol.ProfileList, error) {
 // parse reads INI sections [default] and [profile NAME]; other sections (sso-session, services)
 // are skipped. Later sections of the same name add to earlier ones, as the SDK merges them.
 func parse(r io.Reader) ([]protocol.ProfileInfo, error) {
-	var list []protocol.ProfileInfo
+	list := []protocol.ProfileInfo{} // an empty file is an empty list, never null
 	index := map[string]int{}
 	cur := -1
 	sc := bufio.NewScanner(r)

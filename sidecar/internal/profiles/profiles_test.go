@@ -57,3 +57,14 @@ func TestListMissingFile(t *testing.T) {
 		t.Fatalf("got %+v, %v", got, err)
 	}
 }
+
+func TestListEmptyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(path, []byte("# nothing yet\n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := List(path)
+	if err != nil || got.Profiles == nil || len(got.Profiles) != 0 {
+		t.Fatalf("got %+v, %v; want an empty, non-null list", got, err)
+	}
+}
