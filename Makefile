@@ -82,3 +82,13 @@ clean:
 .PHONY: e2e
 e2e: build package
 	bash scripts/e2e.sh
+
+# Benchmarks (docs/BENCHMARKS.md): the sidecar through the extension's own SidecarClient against the
+# local STS, beside aws-sdk-go-v2, @aws-sdk/client-sts and the AWS CLI on the same machine, plus the
+# Go micro-benchmarks of the hot paths. Prints a table and writes dist/bench.json; a missed target
+# is reported, never failed. A few minutes on 2 cores.
+.PHONY: bench
+bench: setup build node-deps
+	node bench/build.mjs
+	CGO_ENABLED=0 $(GO) build -trimpath -o bench/.build/gosdk ./bench/gosdk
+	AWSFLOW_STS_BIN=$(CURDIR)/$(BIN) GO='$(GO)' node bench/run.mjs

@@ -90,6 +90,74 @@ export interface ConnectOptions {
 
 const DEFAULT_CANCEL_GRACE_MS = 2000;
 
+/**
+ * Writes messages as Content-Length frames, each frame in one piece, and the frames queued in one
+ * event-loop turn in one write. vscode-jsonrpc's StreamMessageWriter writes a frame's header and body
+ * separately, so every message cost the sidecar two reads and two wake-ups (docs/BENCHMARKS.md).
+ * Like it, this writes on the turn after write() is called (setImmediate), so a request and a
+ * $/cancelRequest sent right after it still reach the sidecar in separate turns; order is kept.
+ */
+class FrameWriter extends jsonrpc.AbstractMessageWriter implements jsonrpcTypes.MessageWriter {
+  private errorCount = 0;
+  private queued: { frame: Buffer; msg: jsonrpcTypes.Message; resolve(): void; reject(err: unknown): void }[] = [];
+
+  constructor(private readonly writable: NodeJS.WritableStream) {
+    super();
+    writable.on("error", (err: Error) => this.fireError(err));
+    writable.on("close", () => this.fireClose());
+  }
+
+  write(msg: jsonrpcTypes.Message): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let frame: Buffer;
+      try {
+        const body = JSON.stringify(msg);
+        const length = Buffer.byteLength(body, "utf8");
+        const header = `Content-Length: ${length}\r\n\r\n`;
+        frame = Buffer.allocUnsafe(header.length + length);
+        frame.write(header, 0, "latin1");
+        frame.write(body, header.length, "utf8");
+      } catch (err) {
+        this.failed([{ msg, reject }], err);
+        return;
+      }
+      if (this.queued.push({ frame, msg, resolve, reject }) === 1) {
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  end(): void {
+    this.writable.end();
+  }
+
+  private flush(): void {
+    const batch = this.queued;
+    this.queued = [];
+    const data = batch.length === 1 ? batch[0].frame : Buffer.concat(batch.map((q) => q.frame));
+    const done = (err?: Error | null): void => {
+      if (err) {
+        this.failed(batch, err);
+      } else {
+        batch.forEach((q) => q.resolve());
+      }
+    };
+    try {
+      this.writable.write(data, done);
+    } catch (err) {
+      this.failed(batch, err);
+    }
+  }
+
+  private failed(batch: { msg: jsonrpcTypes.Message; reject(err: unknown): void }[], err: unknown): void {
+    for (const q of batch) {
+      this.errorCount++;
+      this.fireError(err, q.msg, this.errorCount);
+      q.reject(err);
+    }
+  }
+}
+
 /** A call waiting for its answer, so a closed connection can fail it. */
 interface Pending {
   readonly method: string;
@@ -108,7 +176,7 @@ export class SidecarClient {
   ) {}
 
   static connect(readable: NodeJS.ReadableStream, writable: NodeJS.WritableStream, opts: ConnectOptions = {}): SidecarClient {
-    const conn = jsonrpc.createMessageConnection(new jsonrpc.StreamMessageReader(readable), new jsonrpc.StreamMessageWriter(writable));
+    const conn = jsonrpc.createMessageConnection(new jsonrpc.StreamMessageReader(readable), new FrameWriter(writable));
     const client = new SidecarClient(conn, opts.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS);
     const { onNotification, onRequest } = opts;
     if (onNotification) {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Config is the world the local STS serves: accounts, their IAM users and roles, the SAML and
@@ -184,8 +185,6 @@ var (
 	serialRE    = regexp.MustCompile(`^[\w+=/:,.@-]{9,256}$`)
 	mfaCodeRE   = regexp.MustCompile(`^\d{6}$`)
 	regionRE    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
-	tagKeyRE    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
-	tagValueRE  = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$`)
 	samlNameRE  = regexp.MustCompile(`^[\w._-]{1,128}$`)
 	roleArnRE   = regexp.MustCompile(`^arn:aws:iam::(\d{12}):role/(?:[\w+=,.@/-]*/)?([\w+=,.@-]{1,64})$`)
 	clientIDsRE = regexp.MustCompile(`^.{1,255}$`)
@@ -466,10 +465,12 @@ func (v *configCheck) mfa(at string, devices []MFADevice) {
 func (v *configCheck) tags(at string, tags map[string]string) {
 	seen := map[string]bool{}
 	for k, val := range tags {
-		if !tagKeyRE.MatchString(k) || strings.HasPrefix(strings.ToLower(k), "aws:") {
+		// Lengths are counted apart: a counted repetition of these Unicode classes would make Go's
+		// regexp build 16 MB of program at start-up in every process, the sidecar's included.
+		if !patTagKey.re.MatchString(k) || utf8.RuneCountInString(k) > 128 || strings.HasPrefix(strings.ToLower(k), "aws:") {
 			v.errorf("%s: tag key %q is not a valid tag key", at, k)
 		}
-		if !tagValueRE.MatchString(val) {
+		if !patTagValue.re.MatchString(val) || utf8.RuneCountInString(val) > 256 {
 			v.errorf("%s: tag %q: value is not a valid tag value", at, k)
 		}
 		if seen[strings.ToLower(k)] {

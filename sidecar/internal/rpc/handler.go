@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -32,6 +33,7 @@ type outcome struct {
 func (s *Server) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
 	// Handle can run before NewConn has returned to Serve.
 	s.conn.CompareAndSwap(nil, conn)
+	req.Params = s.params.take(req.Params)
 	switch req.Method {
 	case methodRejected:
 		s.answerRejected(ctx, conn, req)
@@ -163,7 +165,44 @@ func (s *Server) dispatch(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc
 	s.wg.Add(1)
 	s.mu.Unlock()
 
-	go s.run(hctx, conn, req, m, c, running, start)
+	s.start(func() { s.run(hctx, conn, req, m, c, running, start) })
+	if running {
+		// Let the call start on this thread while the read loop waits its turn: the read loop's
+		// next read blocks the thread in a system call, and the call would otherwise wait for
+		// another thread to be woken to run it (docs/BENCHMARKS.md).
+		runtime.Gosched()
+	}
+}
+
+// start runs f on a worker goroutine: an idle one if there is one, else a new one. A worker waits
+// for the next call when it is done, while fewer than MaxConcurrent wait, and so keeps the stack
+// that calls into the AWS SDK grow to (a new goroutine copies its stack several times as it
+// grows, on every call; docs/BENCHMARKS.md). Workers end when Serve does.
+func (s *Server) start(f func()) {
+	select {
+	case s.work <- f:
+	default:
+		s.workers.Add(1)
+		go s.worker(f)
+	}
+}
+
+func (s *Server) worker(f func()) {
+	defer s.workers.Done()
+	for {
+		f()
+		if s.idle.Add(1) > int32(s.opts.MaxConcurrent) {
+			s.idle.Add(-1)
+			return
+		}
+		select {
+		case f = <-s.work:
+			s.idle.Add(-1)
+		case <-s.stopWorkers:
+			s.idle.Add(-1)
+			return
+		}
+	}
 }
 
 // run waits for a slot if needed, runs the handler unless the call was cancelled first, and
@@ -281,7 +320,7 @@ func (s *Server) respond(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2
 	if out.err == nil {
 		s.log.Debug("request completed", fields...)
 		if !req.Notif {
-			s.sent(conn.Reply(ctx, req.ID, out.result), req)
+			s.sent(s.reply(ctx, conn, req.ID, out.result), req)
 		}
 		return
 	}
@@ -293,6 +332,29 @@ func (s *Server) respond(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2
 	if !req.Notif {
 		s.sent(conn.ReplyWithError(ctx, req.ID, s.wireError(out.err)), req)
 	}
+}
+
+// reply sends a successful response through the connection's stream, encoded once (see
+// encodedResponse). Like Conn.Reply it sends nothing once the connection is closed.
+func (s *Server) reply(ctx context.Context, conn *jsonrpc2.Conn, id jsonrpc2.ID, result json.RawMessage) error {
+	select {
+	case <-conn.DisconnectNotify():
+		return jsonrpc2.ErrClosed
+	default:
+	}
+	stream := s.stream.Load()
+	if stream == nil {
+		return conn.Reply(ctx, id, result)
+	}
+	if err := stream.WriteObject(&encodedResponse{id: id, result: result}); err != nil {
+		select {
+		case <-conn.DisconnectNotify():
+			return jsonrpc2.ErrClosed
+		default:
+			return err
+		}
+	}
+	return nil
 }
 
 // wireError converts e for jsonrpc2, scrubbing the message and the data. Every error carries data

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/sourcegraph/jsonrpc2"
@@ -27,6 +28,7 @@ func BenchmarkCodecReadRequest(b *testing.B) {
 	src := bytes.NewReader(msg)
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		src.Reset(msg)
 		r.Reset(src)
@@ -46,6 +48,7 @@ func BenchmarkCodecWriteResponse(b *testing.B) {
 	c := NewCodec(0, nil)
 	w := bufio.NewWriter(io.Discard)
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		if err := c.WriteObject(w, resp); err != nil {
 			b.Fatal(err)
@@ -120,11 +123,17 @@ var benchMethods = map[string]Method{
 	}},
 }
 
-// benchFrames returns n framed requests of method with ids 0…n-1.
-func benchFrames(method string, n int) [][]byte {
+// benchFrames returns n framed requests of method with ids 0…n-1, with params of a ListSessions
+// call, or of an AssumeRole call with a session policy of about 2 KiB when big.
+func benchFrames(method string, n int, big bool) [][]byte {
+	params := `{"command":"ListSessions"}`
+	if big {
+		params = `{"command":"AssumeRole","params":{"RoleArn":"arn:aws:iam::123456789012:role/Dev","RoleSessionName":"dev","Policy":` +
+			strconv.Quote(`{"Version":"2012-10-17","Statement":[`+strings.Repeat(`{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":"arn:aws:s3:::example-bucket/*"},`, 20)+`{"Effect":"Deny","Action":"*","Resource":"*"}]}`) + `}}`
+	}
 	out := make([][]byte, n)
 	for i := range out {
-		out[i] = []byte(frame(`{"jsonrpc":"2.0","id":` + strconv.Itoa(i) + `,"method":"` + method + `","params":{"command":"ListSessions"}}`))
+		out[i] = []byte(frame(`{"jsonrpc":"2.0","id":` + strconv.Itoa(i) + `,"method":"` + method + `","params":` + params + `}`))
 	}
 	return out
 }
@@ -132,12 +141,20 @@ func benchFrames(method string, n int) [][]byte {
 // BenchmarkServerRoundTrip is one request at a time: write it, wait for its reply. Dispatched
 // methods run in a goroutine of their own; inline ones on the read loop.
 func BenchmarkServerRoundTrip(b *testing.B) {
-	for _, method := range []string{"bench/dispatched", "bench/inline"} {
-		b.Run(method[len("bench/"):], func(b *testing.B) {
+	for _, bc := range []struct {
+		name, method string
+		big          bool
+	}{
+		{"dispatched", "bench/dispatched", false},
+		{"inline", "bench/inline", false},
+		{"dispatched-2KiB-params", "bench/dispatched", true},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
 			p := newPipePeer(b, Options{Methods: benchMethods})
 			defer p.close(b)
-			frames := benchFrames(method, 1024)
+			frames := benchFrames(bc.method, 1024, bc.big)
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			i := 0
 			for b.Loop() {
 				if _, err := p.in.Write(frames[i%len(frames)]); err != nil {
@@ -156,7 +173,7 @@ func BenchmarkServerPipelined(b *testing.B) {
 		b.Run(fmt.Sprintf("window=%d", window), func(b *testing.B) {
 			p := newPipePeer(b, Options{Methods: benchMethods})
 			defer p.close(b)
-			frames := benchFrames("bench/dispatched", 4096)
+			frames := benchFrames("bench/dispatched", 4096, false)
 			// Writes go through a goroutine so a full pipe never blocks the reader.
 			sendq := make(chan []byte, window)
 			sent := make(chan struct{})
@@ -169,6 +186,7 @@ func BenchmarkServerPipelined(b *testing.B) {
 				}
 			}()
 			b.ReportAllocs()
+			defer reportCPU(b)()
 			n := 0
 			inFlight := 0
 			for b.Loop() {

@@ -83,11 +83,19 @@ type Server struct {
 	sem   chan struct{}
 
 	conn    atomic.Pointer[jsonrpc2.Conn]
+	stream  atomic.Pointer[trackedStream] // the connection's stream, for replies written directly
+	params  paramsSlot                    // read loop only: the params of the request just read
 	started atomic.Bool
 	callSeq atomic.Uint64
 
 	// wg counts goroutines running handler code, so Serve can wait for them.
 	wg sync.WaitGroup
+
+	// Worker goroutines run dispatched calls and wait for the next one (see start).
+	work        chan func()
+	idle        atomic.Int32 // workers waiting in work
+	workers     sync.WaitGroup
+	stopWorkers chan struct{} // closed by Serve once no call can start
 
 	mu                sync.Mutex
 	closed            bool // the connection is gone: start nothing new
@@ -156,6 +164,9 @@ func NewServer(opts Options) *Server {
 		sem:   make(chan struct{}, opts.MaxConcurrent),
 		calls: make(map[*call]struct{}),
 		byID:  make(map[jsonrpc2.ID]*call),
+
+		work:        make(chan func()),
+		stopWorkers: make(chan struct{}),
 	}
 }
 
@@ -170,9 +181,10 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) (shutdownReq
 		return false, errors.New("rpc: Serve called more than once")
 	}
 	stream := &trackedStream{
-		ObjectStream: jsonrpc2.NewBufferedStream(rwc, NewCodec(s.opts.MaxMessageBytes, s.log)),
+		ObjectStream: jsonrpc2.NewBufferedStream(rwc, codec{max: s.opts.MaxMessageBytes, log: s.log, params: &s.params}),
 		done:         make(chan struct{}),
 	}
+	s.stream.Store(stream)
 	conn := jsonrpc2.NewConn(ctx, stream, handler{s}, jsonrpc2.SetLogger(printfLogger{s.log}))
 	s.conn.CompareAndSwap(nil, conn)
 
@@ -182,6 +194,8 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) (shutdownReq
 	s.mu.Unlock()
 	// The connection context is cancelled by now, so handlers are returning.
 	s.wg.Wait()
+	close(s.stopWorkers)
+	s.workers.Wait()
 	// The read loop may still be inside an inline handler; wait until it has stopped reading.
 	<-stream.done
 

@@ -26,6 +26,9 @@ type verdict struct {
 	msg      []byte // what to decode for jsonrpc2; nil to drop
 	id       []byte // the message's id as canonical JSON, nil if none is usable
 	response bool   // the message is (or looks like) a response
+	// members of a valid request (nil otherwise), so a server's codec can pass its params on
+	// without jsonrpc2 decoding them (see codec.envelope).
+	members map[string]json.RawMessage
 }
 
 // rejection is the params of a synthetic "$/rejected" request.
@@ -42,31 +45,34 @@ var (
 	errorFolded = []string{"code", "message", "data"}
 )
 
-// inspect judges one body read whole.
+// inspect judges one body read whole. Decoding an object or an array checks that the body is
+// valid JSON on the way, so json.Valid runs only to word the warning for a body that failed.
 func (c codec) inspect(body []byte) verdict {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) > 0 {
+		switch trimmed[0] {
+		case '{':
+			var m map[string]json.RawMessage
+			if json.Unmarshal(body, &m) == nil {
+				return c.object(body, m)
+			}
+		case '[':
+			var elems []json.RawMessage
+			if json.Unmarshal(body, &elems) == nil {
+				return c.batch(body, elems)
+			}
+		}
+	}
 	if !json.Valid(body) {
 		c.log.Warn("dropped message: not valid JSON", zap.Int("bytes", len(body)))
 		return verdict{}
 	}
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	switch trimmed[0] {
-	case '{':
-		return c.object(body)
-	case '[':
-		return c.batch(body)
-	default:
-		c.log.Warn("dropped message: not a JSON object", zap.Int("bytes", len(body)))
-		return verdict{}
-	}
+	c.log.Warn("dropped message: not a JSON object", zap.Int("bytes", len(body)))
+	return verdict{}
 }
 
-// object judges a body holding a single JSON object.
-func (c codec) object(body []byte) verdict {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(body, &m); err != nil {
-		c.log.Warn("dropped message: not a JSON object", zap.Int("bytes", len(body)))
-		return verdict{}
-	}
+// object judges a body holding a single JSON object, decoded into m.
+func (c codec) object(body []byte, m map[string]json.RawMessage) verdict {
 	vd := verdict{id: usableID(m["id"]), response: isResponse(m)}
 	var problem string
 	if vd.response {
@@ -80,6 +86,9 @@ func (c codec) object(body []byte) verdict {
 	}
 	if problem == "" {
 		vd.msg = body
+		if !vd.response {
+			vd.members = m
+		}
 		return vd
 	}
 	prefix := "invalid request: "
@@ -108,12 +117,7 @@ func (c codec) reject(vd verdict, size int64, code int64, message string) verdic
 }
 
 // batch answers the first request of a batch that has a usable id; batches are not served.
-func (c codec) batch(body []byte) verdict {
-	var elems []json.RawMessage
-	if err := json.Unmarshal(body, &elems); err != nil {
-		c.log.Warn("dropped batch", zap.Int("bytes", len(body)))
-		return verdict{}
-	}
+func (c codec) batch(body []byte, elems []json.RawMessage) verdict {
 	vd := verdict{}
 	for _, e := range elems {
 		var m map[string]json.RawMessage

@@ -145,6 +145,7 @@ func (sc *benchSidecar) call(b *testing.B, method, params string) {
 func BenchmarkInvokeListSessions(b *testing.B) {
 	sc := startBenchSidecar(b, benchEnv(b))
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		sc.call(b, "tool/invoke", `{"command":"ListSessions"}`)
 	}
@@ -163,6 +164,7 @@ func BenchmarkInvokeListSessionsPipelined(b *testing.B) {
 		}
 	}()
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	inFlight := 0
 	for b.Loop() {
 		for ; inFlight < window; inFlight++ {
@@ -182,6 +184,7 @@ func BenchmarkInvokeListSessionsPipelined(b *testing.B) {
 func BenchmarkInvokeGetCallerIdentity(b *testing.B) {
 	sc := startBenchSidecar(b, benchEnv(b))
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		sc.call(b, "tool/invoke", `{"command":"GetCallerIdentity"}`)
 	}
@@ -197,6 +200,7 @@ func BenchmarkSDKGetCallerIdentity(b *testing.B) {
 	}
 	client := sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String(endpoint) })
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		if _, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
 			b.Fatal(err)
