@@ -149,9 +149,10 @@ function identityUsed(command: string, params: Params): string {
     return "No AWS credentials are used: STS checks the identity provider's signature.";
   }
   const session = str(params, "Session");
-  return session
-    ? `Signed with the credentials of session ${code(session)}.`
-    : "Signed with the default identity (the active session, or your configured AWS profile).";
+  const profile = str(params, "Profile");
+  if (session) return `Signed with the credentials of session ${code(session)}.`;
+  if (profile) return `Signed with the credentials of the source_profile of ${code(profile)}.`;
+  return "Signed with the default identity (the active session, or your configured AWS profile).";
 }
 
 function sessionLine(params: Params): string {
@@ -180,7 +181,11 @@ interface CardParts {
 const CARDS: Readonly<Record<string, CardParts>> = {
   AssumeRole: {
     title: "Assume AWS role?",
-    what: (p) => `Assume role ${code(str(p, "RoleArn") ?? "(none given)")}${opt(p, "ExternalId", "with external id")}${opt(p, "SerialNumber", "with MFA device")}`,
+    what: (p) => {
+      const profile = str(p, "Profile");
+      const role = profile !== undefined ? `the role of profile ${code(profile)} (from your AWS config file)` : `role ${code(str(p, "RoleArn") ?? "(none given)")}`;
+      return `Assume ${role}${opt(p, "ExternalId", "with external id")}${opt(p, "SerialNumber", "with MFA device")}`;
+    },
   },
   AssumeRoleWithSAML: {
     title: "Assume AWS role with SAML?",

@@ -161,6 +161,14 @@ describe("confirmation", () => {
     assert.match(card.message, /Stored as session `dev`/);
   });
 
+  test("an AssumeRole from a profile names the profile, not a missing role", () => {
+    const card = confirmation("AssumeRole", { Profile: "prod-admin" });
+    assert.ok(card);
+    assert.match(card.message, /the role of profile `prod-admin`/);
+    assert.doesNotMatch(card.message, /none given/);
+    assert.match(card.message, /source_profile of `prod-admin`/);
+  });
+
   test("states the default duration and the default identity when none is given", () => {
     const card = confirmation("GetSessionToken", {});
     assert.ok(card);
