@@ -86,9 +86,12 @@ e2e: build package
 # Benchmarks (docs/BENCHMARKS.md): the sidecar through the extension's own SidecarClient against the
 # local STS, beside aws-sdk-go-v2, @aws-sdk/client-sts and the AWS CLI on the same machine, plus the
 # Go micro-benchmarks of the hot paths. Prints a table and writes dist/bench.json; a missed target
-# is reported, never failed. A few minutes on 2 cores.
+# is reported, never failed. Then, where the e2e VS Code is installed (e2e/install.sh), the host
+# figures (activation, STSTool through vscode.lm.invokeTool beside an in-process SDK tool) are
+# measured in a real extension host and merged in. A few minutes on 2 cores.
 .PHONY: bench
-bench: setup build node-deps
+bench: setup build node-deps package
 	node bench/build.mjs
 	CGO_ENABLED=0 $(GO) build -trimpath -o bench/.build/gosdk ./bench/gosdk
 	AWSFLOW_STS_BIN=$(CURDIR)/$(BIN) GO='$(GO)' node bench/run.mjs
+	bash scripts/bench-host.sh

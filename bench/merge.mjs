@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { repoRoot } from "./lib/procs.mjs";
 import { round } from "./lib/stats.mjs";
+import { FIGURES, table, targets } from "./lib/report.mjs";
 
 const [hostFile, benchFile = path.join(repoRoot, "dist", "bench.json")] = process.argv.slice(2);
 if (!hostFile) {
@@ -36,5 +37,9 @@ for (const [key, value] of Object.entries(host.figures ?? {})) {
   merged.push(key);
 }
 bench.host = { ...(host.run ?? {}), merged };
+bench.targets = targets(bench, bench.errors ?? {});
 fs.writeFileSync(benchFile, JSON.stringify(bench, null, 2) + "\n");
-console.log(`merged ${merged.join(", ") || "nothing"} into ${path.relative(process.cwd(), benchFile)}`);
+console.log(`merged ${merged.join(", ") || "nothing"} into ${path.relative(process.cwd(), benchFile)}\n`);
+console.log(table(bench));
+const missed = FIGURES.filter((f) => bench.targets[f.key].met === false).map((f) => f.key);
+console.log(`\ntargets missed: ${missed.length ? missed.join(", ") : "none"}`);
