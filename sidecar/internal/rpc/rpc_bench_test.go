@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/sourcegraph/jsonrpc2"
+
+	"awsflow-sts/sidecar/internal/benchcpu"
 )
 
 // The hot path of every call: a tool/invoke request read and judged by the codec, the server's
@@ -28,7 +30,7 @@ func BenchmarkCodecReadRequest(b *testing.B) {
 	src := bytes.NewReader(msg)
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()
-	defer reportCPU(b)()
+	defer benchcpu.Report(b)()
 	for b.Loop() {
 		src.Reset(msg)
 		r.Reset(src)
@@ -48,7 +50,7 @@ func BenchmarkCodecWriteResponse(b *testing.B) {
 	c := NewCodec(0, nil)
 	w := bufio.NewWriter(io.Discard)
 	b.ReportAllocs()
-	defer reportCPU(b)()
+	defer benchcpu.Report(b)()
 	for b.Loop() {
 		if err := c.WriteObject(w, resp); err != nil {
 			b.Fatal(err)
@@ -154,7 +156,7 @@ func BenchmarkServerRoundTrip(b *testing.B) {
 			defer p.close(b)
 			frames := benchFrames(bc.method, 1024, bc.big)
 			b.ReportAllocs()
-			defer reportCPU(b)()
+			defer benchcpu.Report(b)()
 			i := 0
 			for b.Loop() {
 				if _, err := p.in.Write(frames[i%len(frames)]); err != nil {
@@ -186,7 +188,7 @@ func BenchmarkServerPipelined(b *testing.B) {
 				}
 			}()
 			b.ReportAllocs()
-			defer reportCPU(b)()
+			defer benchcpu.Report(b)()
 			n := 0
 			inFlight := 0
 			for b.Loop() {

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"awsflow-sts/sidecar/internal/benchcpu"
 	"awsflow-sts/sidecar/internal/localsts"
 	"awsflow-sts/sidecar/internal/logging"
 )
@@ -145,7 +146,7 @@ func (sc *benchSidecar) call(b *testing.B, method, params string) {
 func BenchmarkInvokeListSessions(b *testing.B) {
 	sc := startBenchSidecar(b, benchEnv(b))
 	b.ReportAllocs()
-	defer reportCPU(b)()
+	defer benchcpu.Report(b)()
 	for b.Loop() {
 		sc.call(b, "tool/invoke", `{"command":"ListSessions"}`)
 	}
@@ -164,7 +165,7 @@ func BenchmarkInvokeListSessionsPipelined(b *testing.B) {
 		}
 	}()
 	b.ReportAllocs()
-	defer reportCPU(b)()
+	defer benchcpu.Report(b)()
 	inFlight := 0
 	for b.Loop() {
 		for ; inFlight < window; inFlight++ {
@@ -184,7 +185,7 @@ func BenchmarkInvokeListSessionsPipelined(b *testing.B) {
 func BenchmarkInvokeGetCallerIdentity(b *testing.B) {
 	sc := startBenchSidecar(b, benchEnv(b))
 	b.ReportAllocs()
-	defer reportCPU(b)()
+	defer benchcpu.Report(b)()
 	for b.Loop() {
 		sc.call(b, "tool/invoke", `{"command":"GetCallerIdentity"}`)
 	}
@@ -200,7 +201,7 @@ func BenchmarkSDKGetCallerIdentity(b *testing.B) {
 	}
 	client := sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = aws.String(endpoint) })
 	b.ReportAllocs()
-	defer reportCPU(b)()
+	defer benchcpu.Report(b)()
 	for b.Loop() {
 		if _, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
 			b.Fatal(err)

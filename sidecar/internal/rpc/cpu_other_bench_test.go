@@ -1,8 +1,0 @@
-//go:build !unix
-
-package rpc
-
-import "testing"
-
-// reportCPU reports nothing where getrusage is missing; see cpu_bench_test.go.
-func reportCPU(*testing.B) func() { return func() {} }
