@@ -70,20 +70,12 @@ if ! (cd "$SCRATCH/sdk-tool" && "$ROOT/node_modules/.bin/vsce" package --no-depe
   echo "bench-host: packing extension/test/sdk-tool failed:" >&2; tail -20 "$SCRATCH/pack.log" >&2; exit 1
 fi
 
-# Everything started below gets the scratch HOME/TMPDIR and no AWS config but the demo keys.
-export HOME=$SCRATCH/home TMPDIR=$SCRATCH/tmp
-export AWS_CONFIG_FILE=$SCRATCH/aws-config AWS_SHARED_CREDENTIALS_FILE=$SCRATCH/aws-credentials
-unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_STS || true
-
-# The embedded local STS: its first stdout line is JSON with the endpoint and the demo identity.
-setsid bin/awsflow-sts localsts --addr 127.0.0.1:0 >"$SCRATCH/localsts.out" 2>"$SCRATCH/localsts.err" &
-pgids+=($!)
-for _ in $(seq 100); do [ -s "$SCRATCH/localsts.out" ] && break; sleep 0.1; done
-LOCALSTS=$(head -1 "$SCRATCH/localsts.out")
-field() { node -e 'process.stdout.write(String(JSON.parse(process.argv[1])[process.argv[2]]))' "$LOCALSTS" "$1"; }
-ENDPOINT=$(field endpoint) REGION=$(field region)
-export E2E_ACCOUNT=$(field account)
-export AWS_ACCESS_KEY_ID=$(field accessKeyId) AWS_SECRET_ACCESS_KEY=$(field secretAccessKey)
+# shellcheck source=scripts/local-sts-env.sh
+. "$ROOT/scripts/local-sts-env.sh"
+isolate_aws_env
+start_local_sts
+ENDPOINT=$STS_ENDPOINT REGION=$STS_REGION
+export E2E_ACCOUNT=$STS_ACCOUNT
 echo "bench-host: local STS at $ENDPOINT; VS Code $BENCH_VSCODE; $VSIX"
 
 # Settings: the User file and the remote's Machine file (a web window ignores machine-scoped user

@@ -45,19 +45,11 @@ rm -rf "$SCRATCH" "$ARTIFACTS"
 mkdir -p "$SCRATCH"/{home,tmp} "$ARTIFACTS"
 : >"$SCRATCH/aws-config"; : >"$SCRATCH/aws-credentials"
 
-# Everything started below gets the scratch HOME/TMPDIR and no AWS config but the demo keys.
-export HOME=$SCRATCH/home TMPDIR=$SCRATCH/tmp
-export AWS_CONFIG_FILE=$SCRATCH/aws-config AWS_SHARED_CREDENTIALS_FILE=$SCRATCH/aws-credentials
-unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_STS || true
-
-# The embedded local STS: its first stdout line is JSON with the endpoint and the demo identity.
-setsid bin/awsflow-sts localsts --addr 127.0.0.1:0 >"$SCRATCH/localsts.out" 2>"$SCRATCH/localsts.err" &
-pgids+=($!)
-for _ in $(seq 100); do [ -s "$SCRATCH/localsts.out" ] && break; sleep 0.1; done
-LOCALSTS=$(head -1 "$SCRATCH/localsts.out")
-field() { node -e 'process.stdout.write(String(JSON.parse(process.argv[1])[process.argv[2]]))' "$LOCALSTS" "$1"; }
-export E2E_STS_ENDPOINT=$(field endpoint) E2E_STS_REGION=$(field region) E2E_ROLE_ARN=$(field roleArn) E2E_ACCOUNT=$(field account)
-export AWS_ACCESS_KEY_ID=$(field accessKeyId) AWS_SECRET_ACCESS_KEY=$(field secretAccessKey)
+# shellcheck source=scripts/local-sts-env.sh
+. "$ROOT/scripts/local-sts-env.sh"
+isolate_aws_env
+start_local_sts
+export E2E_STS_ENDPOINT=$STS_ENDPOINT E2E_STS_REGION=$STS_REGION E2E_ROLE_ARN=$STS_ROLE_ARN E2E_ACCOUNT=$STS_ACCOUNT
 export E2E_DEMO_SECRET=$AWS_SECRET_ACCESS_KEY
 export E2E_SIDECAR=$ROOT/bin/awsflow-sts E2E_SCHEMA=$ROOT/protocol/tool-input-schema.json E2E_ARTIFACTS=$ARTIFACTS
 # The extension host's environment (code-server passes its own on): AWSFLOW_E2E=1 lets the export
@@ -131,10 +123,7 @@ run_vscode() {
   pgids+=($!)
   local server_pgid=$!
   t1=$(date +%s)
-  for _ in $(seq 300); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break
-    sleep 0.1
-  done
+  wait_for_http "$port" || true # the driver reports a server that never came up
   echo "e2e: VS Code $ver server on 127.0.0.1:$port"
   rm -f "$ARTIFACTS/results-$ver.json"
   set +e
@@ -204,10 +193,7 @@ run_chat() {
   pgids+=($!)
   local server_pgid=$!
   t1=$(date +%s)
-  for _ in $(seq 300); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break
-    sleep 0.1
-  done
+  wait_for_http "$port" || true # the driver reports a server that never came up
   echo "e2e: VS Code $ver server on 127.0.0.1:$port (awsflow-sts and the scripted model installed)"
   rm -f "$ARTIFACTS/results-chat-$ver.json"
   set +e
