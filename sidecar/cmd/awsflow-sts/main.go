@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"awsflow-sts/sidecar/internal/protocol"
 	"awsflow-sts/sidecar/internal/rpc"
 	"awsflow-sts/sidecar/internal/server"
+	"awsflow-sts/sidecar/internal/tool"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=…".
@@ -32,7 +35,8 @@ Usage:
   awsflow-sts serve [--log-file FILE] [--log-level LEVEL]
       JSON-RPC 2.0 over stdin/stdout (Content-Length framing), as the extension runs it.
   awsflow-sts call COMMAND [--params JSON] [--profile P] [--region R] [--endpoint-url URL] [--json]
-      Run one STSTool command and print what the model would see (or the JSON result).
+      Run one STSTool command and print what the model would see (or the JSON result). An MFA
+      code it needs is asked for on stderr and read from stdin.
   awsflow-sts localsts [--addr 127.0.0.1:0] [--config FILE] [--region R]
       Serve the embedded local STS; the first stdout line is JSON with its endpoint and demo identity.
   awsflow-sts version
@@ -60,7 +64,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "serve":
 		return serve(args[1:], stdin, stdout, stderr)
 	case "call":
-		return call(args[1:], stdout, stderr)
+		return call(args[1:], stdin, stdout, stderr)
 	case "localsts":
 		return localSTS(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
@@ -160,7 +164,7 @@ func (s stdio) Close() error {
 	return nil
 }
 
-func call(args []string, stdout, stderr io.Writer) int {
+func call(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
 		fmt.Fprintf(stderr, "awsflow-sts call: name a command first, one of: %s\n", commandList())
 		return 2
@@ -188,7 +192,7 @@ func call(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	srv := server.New(server.Config{Version: version, Logger: log, Settings: protocol.Settings{
 		Profile: *profile, Region: *region, EndpointURL: *endpoint,
-	}})
+	}, Prompt: linePrompt(stdin, stderr)})
 	res, err := srv.Invoke(ctx, protocol.InvokeParams{Command: command, Params: json.RawMessage(*params)})
 	if err != nil {
 		return printError(err, *asJSON, stdout, stderr)
@@ -204,6 +208,21 @@ func call(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, res.Text)
 	return 0
+}
+
+// linePrompt asks for an MFA code on stderr and reads it as one line of stdin (a terminal, or
+// `echo 123456 |`). End of input means no one can answer.
+func linePrompt(stdin io.Reader, stderr io.Writer) func(context.Context, protocol.MfaTokenCodeParams) (string, error) {
+	lines := bufio.NewReader(stdin)
+	return func(ctx context.Context, p protocol.MfaTokenCodeParams) (string, error) {
+		fmt.Fprintf(stderr, "%s.\nMFA code for %s: ", p.Reason, p.SerialNumber)
+		line, err := lines.ReadString('\n')
+		fmt.Fprintln(stderr)
+		if err != nil && line == "" {
+			return "", tool.ErrCannotPrompt
+		}
+		return strings.TrimSpace(line), nil
+	}
 }
 
 func printError(err error, asJSON bool, stdout, stderr io.Writer) int {

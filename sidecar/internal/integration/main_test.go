@@ -174,10 +174,17 @@ type callResult struct {
 // runCall runs `awsflow-sts call args...` to completion.
 func runCall(t *testing.T, env []string, args ...string) callResult {
 	t.Helper()
+	return runCallInput(t, env, "", args...)
+}
+
+// runCallInput is runCall with stdin holding input.
+func runCallInput(t *testing.T, env []string, input string, args ...string) callResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binPath, append([]string{"call"}, args...)...)
 	cmd.Env = env
+	cmd.Stdin = strings.NewReader(input)
 	cmd.Dir = t.TempDir()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

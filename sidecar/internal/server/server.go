@@ -40,6 +40,9 @@ type Config struct {
 	Now func() time.Time
 	// Settings are used until initialize replaces them (the call subcommand never sends initialize).
 	Settings protocol.Settings
+	// Prompt asks the user for an MFA code when no client is connected (the call subcommand's
+	// terminal); nil means no one can be asked then.
+	Prompt tool.Prompter
 	// MaintainEvery is how often sessions are checked for refresh and expiry while serving
 	// (DefaultMaintainEvery when 0; never when negative, for tests that drive Store().Maintain).
 	MaintainEvery time.Duration
@@ -116,6 +119,9 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) (bool, error
 func (s *Server) askTokenCode(ctx context.Context, p protocol.MfaTokenCodeParams) (string, error) {
 	peer := s.peer.Load()
 	if peer == nil {
+		if s.cfg.Prompt != nil {
+			return s.cfg.Prompt(ctx, p)
+		}
 		return "", tool.ErrCannotPrompt
 	}
 	ctx, cancel := context.WithTimeout(ctx, promptTimeout)
