@@ -496,3 +496,40 @@ func TestBaseRoleProfileAsksForMFA(t *testing.T) {
 		t.Errorf("second call asked again: %v", ev)
 	}
 }
+
+// TestWrittenProfileFollowsRefresh: a profile written from a refreshable session is rewritten
+// with the new credentials when the session refreshes; forgetting the session stops that.
+func TestWrittenProfileFollowsRefresh(t *testing.T) {
+	l := startLasting(t)
+	dev := sessionData(t, l.invoke("AssumeRole", map[string]any{"RoleArn": "arn:aws:iam::123456789012:role/Dev", "RoleSessionName": "dev", "DurationSeconds": 900}))
+	path := filepath.Join(t.TempDir(), "credentials")
+	result(t, l.method("sessions/writeProfile", map[string]any{"name": "dev", "profile": "dev-session", "path": path}))
+	before := result(t, l.method("sessions/export", map[string]any{"name": "dev"}))
+	exp, _ := time.Parse(time.RFC3339, dev["expiration"].(string))
+	l.clock.set(exp.Add(-time.Minute))
+	l.maintain()
+	after := result(t, l.method("sessions/export", map[string]any{"name": "dev"}))
+	if after["accessKeyId"] == before["accessKeyId"] {
+		t.Fatal("the session was not refreshed")
+	}
+	file, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(file), after["sessionToken"].(string)) || strings.Contains(string(file), before["sessionToken"].(string)) {
+		t.Fatalf("the profile does not hold the refreshed credentials:\n%s", file)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v after the rewrite", st.Mode().Perm())
+	}
+
+	result(t, l.method("sessions/forget", map[string]any{"name": "dev"}))
+	sessionData(t, l.invoke("AssumeRole", map[string]any{"RoleArn": "arn:aws:iam::123456789012:role/Dev", "RoleSessionName": "dev", "DurationSeconds": 900}))
+	again := result(t, l.method("sessions/export", map[string]any{"name": "dev"}))
+	exp2, _ := time.Parse(time.RFC3339, again["expiration"].(string))
+	l.clock.set(exp2.Add(-time.Minute))
+	l.maintain()
+	if file2, _ := os.ReadFile(path); string(file2) != string(file) {
+		t.Error("a forgotten session's profile was still rewritten")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +64,15 @@ type Server struct {
 	clients *stsops.Clients
 	runner  *tool.Runner
 	peer    atomic.Pointer[rpc.Server] // the connection to the client while serving
+
+	written  sync.Mutex
+	profiles map[string][]writtenProfile // session name → credentials-file profiles it was written to
+}
+
+// writtenProfile is a credentials-file profile a session was written to; it is rewritten when the
+// session is refreshed, so tools reading the profile keep working.
+type writtenProfile struct {
+	path, profile string
 }
 
 // New returns a server with no sessions.
@@ -143,6 +153,15 @@ func (s *Server) askTokenCode(ctx context.Context, p protocol.MfaTokenCodeParams
 // sessionsChanged tells the client, when there is one, that the sessions changed.
 func (s *Server) sessionsChanged(p protocol.SessionsChangedParams) {
 	s.log.Info("sessions changed", zap.String("reason", p.Reason), zap.String("session", p.Session))
+	switch p.Reason {
+	case session.ReasonRefreshed:
+		s.rewriteProfiles(p.Session)
+	case session.ReasonForgotten, session.ReasonCreated:
+		// A forgotten session, or a new one under that name, no longer feeds the profiles.
+		s.written.Lock()
+		delete(s.profiles, p.Session)
+		s.written.Unlock()
+	}
 	peer := s.peer.Load()
 	if peer == nil {
 		return
@@ -354,7 +373,47 @@ func (s *Server) sessionsWriteProfile(ctx context.Context, raw json.RawMessage) 
 	}
 	s.log.Info("session written to credentials file", zap.String("id", rpc.RequestID(ctx)), zap.String("session", p.Name),
 		zap.String("profile", p.Profile), zap.String("path", res.Path))
+	s.written.Lock()
+	if s.profiles == nil {
+		s.profiles = map[string][]writtenProfile{}
+	}
+	target := writtenProfile{path: res.Path, profile: p.Profile}
+	if !slices.Contains(s.profiles[p.Name], target) {
+		s.profiles[p.Name] = append(s.profiles[p.Name], target)
+	}
+	s.written.Unlock()
 	return &protocol.WriteProfileResult{Path: res.Path, Profile: p.Profile, Created: res.Created, Backup: res.Backup, Expiration: exp.Expiration}, nil
+}
+
+// rewriteProfiles writes a refreshed session's new credentials into the credentials-file profiles
+// it was written to. A failure is logged and ends that profile's updates (the user may have
+// given the profile to something else).
+func (s *Server) rewriteProfiles(name string) {
+	s.written.Lock()
+	targets := s.profiles[name]
+	s.written.Unlock()
+	if len(targets) == 0 {
+		return
+	}
+	exp, err := s.store.Export(name)
+	if err != nil {
+		return
+	}
+	expires, _ := time.Parse(time.RFC3339, exp.Expiration)
+	creds := credfile.Credentials{AccessKeyID: exp.AccessKeyID, SecretAccessKey: exp.SecretAccessKey, SessionToken: exp.SessionToken, Expiration: expires}
+	var kept []writtenProfile
+	for _, t := range targets {
+		if _, err := credfile.WriteProfile(credfile.Options{Path: t.path, Profile: t.profile}, creds); err != nil {
+			s.log.Warn("refreshed session not written to its credentials-file profile", zap.String("session", name),
+				zap.String("profile", t.profile), zap.String("path", t.path), zap.String("error", s.secrets.Scrub(err.Error())))
+			continue
+		}
+		s.log.Info("refreshed session rewritten to its credentials-file profile", zap.String("session", name), zap.String("profile", t.profile))
+		kept = append(kept, t)
+	}
+	s.written.Lock()
+	s.profiles[name] = kept
+	s.written.Unlock()
 }
 
 func (s *Server) profilesList(context.Context, json.RawMessage) (any, error) {
