@@ -25,7 +25,7 @@ func TestCallReadsMFACode(t *testing.T) {
 		t.Errorf("no prompt on stderr:\n%s", res.stderr)
 	}
 	// As a word of its own: the demo account id begins with the same digits.
-	if regexp.MustCompile(`\b`+localsts.DemoMFACode+`\b`).Match(append(res.stdout, res.stderr...)) {
+	if regexp.MustCompile(`\b` + localsts.DemoMFACode + `\b`).Match(append(res.stdout, res.stderr...)) {
 		t.Error("the MFA code was printed")
 	}
 
