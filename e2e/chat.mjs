@@ -27,6 +27,7 @@ import { createRequire } from "node:module";
 import fs from "node:fs";
 import path from "node:path";
 import net from "node:net";
+import { readOutputLog } from "./lib/output-log.cjs";
 
 const require = createRequire(new URL("./.tools/package.json", import.meta.url));
 const { chromium } = require("playwright-core");
@@ -226,22 +227,7 @@ function callsMade(name) {
 }
 /** The extension's output channel (its log files in this run's user data). */
 function outputLog() {
-  const files = [];
-  const walk = (dir, depth) => {
-    let entries = [];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory() && depth < 8) walk(p, depth + 1);
-      else if (e.isFile() && /awsflow-sts\.log$/.test(e.name) && p.includes(`${path.sep}logs${path.sep}`)) files.push(p);
-    }
-  };
-  walk(USER_DATA, 0);
-  return { files, text: files.map((f) => fs.readFileSync(f, "utf8")).join("\n") };
+  return readOutputLog([USER_DATA]);
 }
 /** The sidecar's JSON log lines in the output channel, with their time in ms. */
 function sidecarLines() {

@@ -7,6 +7,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const net = require("node:net");
 const { execFileSync } = require("node:child_process");
+const { readOutputLog } = require("../lib/output-log.cjs");
 
 const env = (name) => {
   const v = process.env[name];
@@ -152,23 +153,7 @@ const MFA_BOX = "AWS STS: MFA code";
 
 /** The extension's output channel as its log file (every file of it the host wrote in this run). */
 function outputLog() {
-  const roots = [process.env.E2E_USER_DATA, process.env.HOME].filter(Boolean);
-  const files = [];
-  const walk = (dir, depth) => {
-    let entries = [];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory() && depth < 8) walk(p, depth + 1);
-      else if (e.isFile() && /awsflow-sts\.log$/.test(e.name) && p.includes(`${path.sep}logs${path.sep}`)) files.push(p);
-    }
-  };
-  for (const r of roots) walk(r, 0);
-  return { files: [...new Set(files)], text: [...new Set(files)].map((f) => fs.readFileSync(f, "utf8")).join("\n") };
+  return readOutputLog([process.env.E2E_USER_DATA, process.env.HOME].filter(Boolean));
 }
 
 test("MFA: an AssumeRole that needs a code shows the masked box; Escape cancels the call and stores nothing", async () => {
@@ -228,8 +213,10 @@ test("MFA: a second AssumeRole with the device reuses mfa-alice without a box", 
   const mfa = data.sessions.filter((s) => s.mfaSerial === MFA_SERIAL() && s.command === "GetSessionToken");
   assert.deepEqual(mfa.map((s) => s.name), ["mfa-alice"], "a second MFA session was made");
   assert.equal(mfa[0].createdAt, before.createdAt, "mfa-alice was made again");
-  const asked = (outputLog().text.match(/MFA code requested for/g) ?? []).length;
-  if (outputLog().files.length > 0) assert.equal(asked, 2, `the log shows ${asked} MFA requests, expected 2 (cancelled, typed)`);
+  const log = outputLog();
+  assert.ok(log.files.length > 0, `no awsflow-sts log file under ${process.env.E2E_USER_DATA} or ${process.env.HOME}`);
+  const asked = (log.text.match(/MFA code requested for/g) ?? []).length;
+  assert.equal(asked, 2, `the log shows ${asked} MFA requests, expected 2 (cancelled, typed)`);
 });
 
 test("invokeTool runs every command against the local STS, and no secret reaches its text", async () => {

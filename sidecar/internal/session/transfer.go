@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -57,11 +57,14 @@ func (st *Store) Export(name string) (protocol.ExportedSession, error) {
 	return out, nil
 }
 
-var (
-	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	keyIDPattern       = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
-	classes            = []Class{ClassRole, ClassRoot, ClassSessionToken, ClassFederated, ClassToken}
-)
+var classes = []Class{ClassRole, ClassRoot, ClassSessionToken, ClassFederated, ClassToken}
+
+// fits reports whether v is a valid value of the protocol parameter name (length and pattern).
+func fits(name, v string) bool {
+	p := protocol.Params[name]
+	n := utf8.RuneCountInString(v)
+	return n >= p.MinLength && n <= p.MaxLength && (p.Pattern == nil || p.Pattern.MatchString(v))
+}
 
 // ImportResult says what Import did.
 type ImportResult struct {
@@ -93,7 +96,7 @@ func (st *Store) Import(in []protocol.ExportedSession, active string) (ImportRes
 		}
 		parsed[i] = s
 	}
-	if active != "" && active != protocol.ReservedSessionName && !sessionNamePattern.MatchString(active) {
+	if active != "" && active != protocol.ReservedSessionName && !fits("SessionName", active) {
 		problems = append(problems, fmt.Sprintf("active %q is not a session name", active))
 	}
 	if len(problems) > 0 {
@@ -131,7 +134,7 @@ func (st *Store) Import(in []protocol.ExportedSession, active string) (ImportRes
 func fromExported(e protocol.ExportedSession) (*Session, error) {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	if !sessionNamePattern.MatchString(e.Name) || e.Name == protocol.ReservedSessionName {
+	if !fits("SessionName", e.Name) || e.Name == protocol.ReservedSessionName {
 		bad("name must be 1 to 64 of [A-Za-z0-9_+=,.@-] and not %q", protocol.ReservedSessionName)
 	}
 	spec, ok := protocol.Command(e.Command)
@@ -162,11 +165,11 @@ func fromExported(e protocol.ExportedSession) (*Session, error) {
 		if e.Kind != string(protocol.MintsCredentials) {
 			bad("kind must be %q for class %q", protocol.MintsCredentials, e.Class)
 		}
-		if !keyIDPattern.MatchString(e.AccessKeyID) || e.SecretAccessKey == "" || e.SessionToken == "" {
+		if !fits("AccessKeyId", e.AccessKeyID) || e.SecretAccessKey == "" || e.SessionToken == "" {
 			bad("credentials need an accessKeyId, a secretAccessKey and a sessionToken")
 		}
 	}
-	if e.Source != "" && e.Source != protocol.ReservedSessionName && !sessionNamePattern.MatchString(e.Source) {
+	if e.Source != "" && e.Source != protocol.ReservedSessionName && !fits("SessionName", e.Source) {
 		bad("source %q is not a session name", e.Source)
 	}
 	if r := e.Recipe; r != nil {

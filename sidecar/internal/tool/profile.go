@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 
@@ -21,8 +20,6 @@ type roleProfile struct {
 	// source is the profile whose credentials sign the AssumeRole (its source_profile).
 	source string
 }
-
-var profileSessionUnsafe = regexp.MustCompile(`[^\w+=,.@-]+`)
 
 // applyProfile fills AssumeRole's parameters from the Profile it names, as the AWS CLI and SDKs
 // read a role profile: role_arn, source_profile, external_id, mfa_serial, duration_seconds,
@@ -74,7 +71,7 @@ func applyProfile(ctx context.Context, command string, a stsops.Args) (*roleProf
 	set("Region", sc.Region)
 	sessionName := sc.RoleSessionName
 	if sessionName == "" {
-		sessionName = "awsflow-sts-" + profileSessionUnsafe.ReplaceAllString(name, "-")
+		sessionName = "awsflow-sts-" + unsafeName.ReplaceAllString(name, "-")
 		if len(sessionName) > 64 {
 			sessionName = sessionName[:64]
 		}

@@ -26,6 +26,8 @@ const path = require("node:path");
 const { execFileSync } = require("node:child_process");
 const { performance } = require("node:perf_hooks");
 const { STSClient, GetCallerIdentityCommand } = require("@aws-sdk/client-sts");
+// Bundled by esbuild with the rest (scripts/bench-host.sh).
+const { readOutputLog } = require("../../../../e2e/lib/output-log.cjs");
 
 const TOOL = "awsflowE2ESdkTool";
 const EXT_ID = "awsflow.awsflow-sts";
@@ -134,22 +136,7 @@ function sidecarPids() {
 /** awsflow-sts's output channel in this host's log folder (the parent of this extension's logUri). */
 function outputChannel(context) {
   const root = path.dirname(context.logUri.fsPath);
-  const files = [];
-  const walk = (d, depth) => {
-    let entries = [];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory() && depth < 4) walk(p, depth + 1);
-      else if (e.isFile() && /awsflow-sts\.log$/.test(e.name)) files.push(p);
-    }
-  };
-  walk(root, 0);
-  return { root, files, text: files.map((f) => fs.readFileSync(f, "utf8")).join("\n") };
+  return { root, ...readOutputLog([root], { maxDepth: 4, underLogs: false }) };
 }
 
 function resultText(r) {
