@@ -117,8 +117,8 @@ func TestAssumeRoleWithSAML(t *testing.T) {
 	}
 	t.Run("expired assertion", func(t *testing.T) {
 		a := e.samlAssertion(t, samlAssertionRequest{Subject: "a@example.com", Roles: []string{pair("SamlDev")}, RoleSessionName: "a1", ExpiresIn: 60})
-		e.clock.advance(10 * time.Minute)
-		defer e.clock.advance(-10 * time.Minute)
+		e.clock.Advance(10 * time.Minute)
+		defer e.clock.Advance(-10 * time.Minute)
 		_, err := anon.AssumeRoleWithSAML(ctx, &sts.AssumeRoleWithSAMLInput{RoleArn: aws.String(role("SamlDev")), PrincipalArn: aws.String(DemoSAMLProvider), SAMLAssertion: aws.String(a)})
 		wantAPIError(t, err, "ExpiredTokenException", 400, "")
 	})
@@ -210,8 +210,8 @@ func TestAssumeRoleWithWebIdentity(t *testing.T) {
 	}
 	t.Run("expired token", func(t *testing.T) {
 		tok := e.oidcToken(t, oidcTokenRequest{Sub: "u", Aud: DemoOIDCClientID, ExpiresIn: 60})
-		e.clock.advance(10 * time.Minute)
-		defer e.clock.advance(-10 * time.Minute)
+		e.clock.Advance(10 * time.Minute)
+		defer e.clock.Advance(-10 * time.Minute)
 		_, err := call("WebDev", tok)
 		wantAPIError(t, err, "ExpiredTokenException", 400, "")
 	})

@@ -20,38 +20,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
+
+	"awsflow-sts/sidecar/internal/ststest"
 )
-
-// testClock is the server's clock in tests; advance moves it forward.
-type testClock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *testClock) shift() time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.offset
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
-}
 
 // env is a running local STS.
 type env struct {
 	t     *testing.T
 	srv   *Server
 	url   string
-	clock *testClock
+	clock *ststest.Clock
 }
 
 // shared servers are expensive (RSA key generation), so tests that do not change the clock or
@@ -68,8 +46,8 @@ func newEnv(t *testing.T, cfg *Config) *env {
 	if cfg == nil {
 		cfg = DefaultConfig()
 	}
-	clock := &testClock{}
-	srv, err := New(cfg, Options{Now: clock.now})
+	clock := &ststest.Clock{}
+	srv, err := New(cfg, Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +66,7 @@ func sharedEnv(t *testing.T) *env {
 	}
 	hs := httptest.NewServer(sharedSrv.Handler())
 	t.Cleanup(hs.Close)
-	return &env{t: t, srv: sharedSrv, url: hs.URL, clock: &testClock{}}
+	return &env{t: t, srv: sharedSrv, url: hs.URL, clock: &ststest.Clock{}}
 }
 
 // client is an SDK STS client signing with the given keys (anonymous when id is empty).
@@ -107,11 +85,11 @@ func (e *env) client(id, secret, token string) *sts.Client {
 
 // shiftedSigner signs on the server's clock, so tests that move the clock forward keep their
 // requests inside the 15-minute window.
-type shiftedSigner struct{ clock *testClock }
+type shiftedSigner struct{ clock *ststest.Clock }
 
 func (s shiftedSigner) SignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request, payloadHash, service, region string,
 	t time.Time, optFns ...func(*v4.SignerOptions)) error {
-	return v4.NewSigner().SignHTTP(ctx, creds, r, payloadHash, service, region, t.Add(s.clock.shift()), optFns...)
+	return v4.NewSigner().SignHTTP(ctx, creds, r, payloadHash, service, region, t.Add(s.clock.Shift()), optFns...)
 }
 
 func (e *env) alice() *sts.Client { return e.client(DemoAccessKeyID, DemoSecretAccessKey, "") }

@@ -583,13 +583,13 @@ func TestExpiredCredentials(t *testing.T) {
 	out := e.assume(e.alice(), &sts.AssumeRoleInput{RoleArn: aws.String(role("Dev")), RoleSessionName: aws.String("s1"), DurationSeconds: aws.Int32(900)})
 	c := e.with(out.Credentials)
 	whoami(t, c)
-	e.clock.advance(901 * time.Second)
+	e.clock.Advance(901 * time.Second)
 	_, err := c.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	// STS answers ExpiredToken with HTTP 403 (see aws/aws-sdk-java-v2#1649).
 	wantAPIError(t, err, "ExpiredToken", 403, "The security token included in the request is expired")
 	t.Run("long-term keys do not expire", func(t *testing.T) { whoami(t, e.alice()) })
 	t.Run("forgotten a day later", func(t *testing.T) {
-		e.clock.advance(issuedKeyGrace + 2*time.Hour)
+		e.clock.Advance(issuedKeyGrace + 2*time.Hour)
 		// Issuing prunes long-expired keys; the old key is then unknown, as at AWS.
 		e.assume(e.alice(), &sts.AssumeRoleInput{RoleArn: aws.String(role("Dev")), RoleSessionName: aws.String("s2")})
 		_, err := c.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
@@ -617,7 +617,7 @@ func TestMFAAge(t *testing.T) {
 		{"MFA two hours ago", 2 * time.Hour, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e.clock.advance(tt.advance)
+			e.clock.Advance(tt.advance)
 			_, err := e.with(st.Credentials).AssumeRole(ctx, in)
 			if tt.ok && err != nil {
 				t.Fatal(err)

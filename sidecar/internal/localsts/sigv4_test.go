@@ -242,8 +242,8 @@ func TestPresignedURL(t *testing.T) {
 	t.Run("expired presigned URL", func(t *testing.T) {
 		// The SDK presigns STS without X-Amz-Expires, so the usual 15-minute window applies.
 		u := presign(t)
-		e.clock.advance(20 * time.Minute)
-		defer e.clock.advance(-20 * time.Minute)
+		e.clock.Advance(20 * time.Minute)
+		defer e.clock.Advance(-20 * time.Minute)
 		resp := get(t, u)
 		if resp.status != 403 || resp.errorCode() != "SignatureDoesNotMatch" || !strings.Contains(resp.body, "Signature expired") {
 			t.Fatalf("%d %s", resp.status, resp.body)
@@ -269,7 +269,7 @@ func TestPresignedWithExpires(t *testing.T) {
 		{"after X-Amz-Expires", 2 * time.Minute, 403},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e.clock.advance(tt.advance)
+			e.clock.Advance(tt.advance)
 			r, _ := http.NewRequest(http.MethodGet, u, nil)
 			resp := e.do(r)
 			if resp.status != tt.status {

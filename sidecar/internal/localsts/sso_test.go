@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"awsflow-sts/sidecar/internal/keyid"
+	"awsflow-sts/sidecar/internal/ststest"
 )
 
 // ssoClient is the SDK's Identity Center portal client, as the SDK's SSO credential provider
@@ -57,8 +58,8 @@ func ssoConfig() *Config {
 
 func TestSSOGetRoleCredentials(t *testing.T) {
 	core, logs := observer.New(zap.DebugLevel)
-	clock := &testClock{}
-	srv, err := New(ssoConfig(), Options{Now: clock.now, Logger: zap.New(core)})
+	clock := &ststest.Clock{}
+	srv, err := New(ssoConfig(), Options{Now: clock.Now, Logger: zap.New(core)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,9 +184,9 @@ func TestSSOGetRoleCredentials(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := e.withRole(rc)
-		clock.advance(59 * time.Minute)
+		clock.Advance(59 * time.Minute)
 		whoami(t, c)
-		clock.advance(2 * time.Minute)
+		clock.Advance(2 * time.Minute)
 		_, err = c.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		wantAPIError(t, err, "ExpiredToken", http.StatusForbidden, "expired")
 	})

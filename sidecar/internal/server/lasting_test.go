@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,32 +16,13 @@ import (
 	"awsflow-sts/sidecar/internal/ststest"
 )
 
-// fakeClock is the sidecar's clock in these tests; the local STS keeps real time, so credentials
-// it issues stay valid while the sidecar's clock is moved to its refresh windows.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // billingRole is a second role that trusts alice only with MFA, so that one MFA session can be
 // shown to serve two MFA-conditioned roles.
 const billingRole = "arn:aws:iam::" + localsts.DemoAccount + ":role/Billing"
 
 type lasting struct {
 	*running
-	clock    *fakeClock
+	clock    *ststest.Clock
 	endpoint string
 	id       int
 }
@@ -57,8 +37,8 @@ func startLasting(t *testing.T) *lasting {
 			`"Action":"sts:AssumeRole","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}`)})
 	// One clock for both: the local STS then issues credentials that expire on the moved clock. The
 	// SDK signs with real time, which stays within SigV4's 15-minute skew of the moves made here.
-	clock := &fakeClock{t: time.Now()}
-	sts, err := localsts.New(cfg, localsts.Options{Now: clock.now})
+	clock := &ststest.Clock{}
+	sts, err := localsts.New(cfg, localsts.Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +46,7 @@ func startLasting(t *testing.T) *lasting {
 	t.Cleanup(hs.Close)
 	sts.SetBaseURL(hs.URL)
 	ststest.UseProfile(t, "default", localsts.DemoAccessKeyID, localsts.DemoSecretAccessKey)
-	r := serve(t, clock.now)
+	r := serve(t, clock.Now)
 	l := &lasting{running: r, clock: clock, endpoint: hs.URL}
 	result(t, r.call(0, "initialize", map[string]any{"settings": map[string]any{"endpointUrl": hs.URL, "region": "us-east-1", "maxAttempts": 1}}))
 	// No jitter: refresh times are exact (expiry minus the 5-minute window).
@@ -228,12 +208,12 @@ func TestRefreshWindow(t *testing.T) {
 	}
 	l.takeEvents()
 
-	l.clock.set(exp.Add(-5*time.Minute - time.Second))
+	l.clock.Set(exp.Add(-5*time.Minute - time.Second))
 	l.maintain()
 	if ev := l.takeEvents(); len(ev) != 0 {
 		t.Fatalf("before the window: events %v, want none", ev)
 	}
-	l.clock.set(exp.Add(-5 * time.Minute))
+	l.clock.Set(exp.Add(-5 * time.Minute))
 	l.maintain()
 	if ev := l.takeEvents(); len(ev) != 1 || ev[0] != "sessions/changed:refreshed:dev" {
 		t.Fatalf("in the window: events %v, want dev refreshed", ev)
@@ -259,7 +239,7 @@ func TestRefreshOnUse(t *testing.T) {
 	dev := sessionData(t, l.invoke("AssumeRole", map[string]any{"RoleArn": "arn:aws:iam::123456789012:role/Dev", "RoleSessionName": "dev", "DurationSeconds": 900}))
 	exp, _ := time.Parse(time.RFC3339, dev["expiration"].(string))
 	l.takeEvents()
-	l.clock.set(exp.Add(-time.Minute))
+	l.clock.Set(exp.Add(-time.Minute))
 	result(t, l.invoke("GetCallerIdentity", map[string]any{"Session": "dev"}))
 	if ev := l.takeEvents(); count(ev, "sessions/changed:refreshed:dev") != 1 {
 		t.Fatalf("events %v, want dev refreshed before the call", ev)
@@ -277,7 +257,7 @@ func TestRefreshFailureAndExpiry(t *testing.T) {
 	result(t, l.method("sessions/forget", map[string]any{"name": "dev"}))
 	l.takeEvents()
 
-	l.clock.set(exp.Add(-4 * time.Minute))
+	l.clock.Set(exp.Add(-4 * time.Minute))
 	l.maintain()
 	l.maintain() // within the retry pause: no second attempt, no second report
 	ev := l.takeEvents()
@@ -290,7 +270,7 @@ func TestRefreshFailureAndExpiry(t *testing.T) {
 	}
 	l.takeEvents()
 
-	l.clock.set(exp.Add(time.Second))
+	l.clock.Set(exp.Add(time.Second))
 	l.maintain() // retries the refresh once more, then reports the end
 	if ev := l.takeEvents(); count(ev, "sessions/changed:expired:ops") != 1 {
 		t.Fatalf("after expiry: events %v, want ops expired", ev)
@@ -311,12 +291,12 @@ func TestExpiringNoticeOnce(t *testing.T) {
 	}
 	exp, _ := time.Parse(time.RFC3339, s["expiration"].(string))
 	l.takeEvents()
-	l.clock.set(exp.Add(-session.ExpiringNotice - time.Second))
+	l.clock.Set(exp.Add(-session.ExpiringNotice - time.Second))
 	l.maintain()
 	if ev := l.takeEvents(); len(ev) != 0 {
 		t.Fatalf("events %v before the notice window", ev)
 	}
-	l.clock.set(exp.Add(-session.ExpiringNotice + time.Minute))
+	l.clock.Set(exp.Add(-session.ExpiringNotice + time.Minute))
 	l.maintain()
 	l.maintain()
 	msgs := l.events
@@ -338,7 +318,7 @@ func TestRestartReimport(t *testing.T) {
 	exported := result(t, l.method("sessions/export", map[string]any{"name": "dev"}))
 
 	clock := l.clock
-	next := serve(t, clock.now)
+	next := serve(t, clock.Now)
 	result(t, next.call(0, "initialize", map[string]any{"settings": map[string]any{"endpointUrl": l.endpoint, "region": "us-east-1", "maxAttempts": 1}}))
 	next.srv.Store().SetWindow(session.DefaultWindow, func() float64 { return 0 })
 	imp := result(t, next.call(1, "sessions/import", map[string]any{"sessions": []any{exported}, "active": "dev"}))
@@ -354,7 +334,7 @@ func TestRestartReimport(t *testing.T) {
 		t.Errorf("export after import differs:\n got %v\nwant %v", again, exported)
 	}
 	exp, _ := time.Parse(time.RFC3339, exported["expiration"].(string))
-	clock.set(exp.Add(-time.Minute))
+	clock.Set(exp.Add(-time.Minute))
 	(&lasting{running: next}).maintain()
 	if n := len(next.events); n == 0 {
 		t.Fatal("no events after the imported session's window opened")
@@ -506,7 +486,7 @@ func TestWrittenProfileFollowsRefresh(t *testing.T) {
 	result(t, l.method("sessions/writeProfile", map[string]any{"name": "dev", "profile": "dev-session", "path": path}))
 	before := result(t, l.method("sessions/export", map[string]any{"name": "dev"}))
 	exp, _ := time.Parse(time.RFC3339, dev["expiration"].(string))
-	l.clock.set(exp.Add(-time.Minute))
+	l.clock.Set(exp.Add(-time.Minute))
 	l.maintain()
 	after := result(t, l.method("sessions/export", map[string]any{"name": "dev"}))
 	if after["accessKeyId"] == before["accessKeyId"] {
@@ -527,7 +507,7 @@ func TestWrittenProfileFollowsRefresh(t *testing.T) {
 	sessionData(t, l.invoke("AssumeRole", map[string]any{"RoleArn": "arn:aws:iam::123456789012:role/Dev", "RoleSessionName": "dev", "DurationSeconds": 900}))
 	again := result(t, l.method("sessions/export", map[string]any{"name": "dev"}))
 	exp2, _ := time.Parse(time.RFC3339, again["expiration"].(string))
-	l.clock.set(exp2.Add(-time.Minute))
+	l.clock.Set(exp2.Add(-time.Minute))
 	l.maintain()
 	if file2, _ := os.ReadFile(path); string(file2) != string(file) {
 		t.Error("a forgotten session's profile was still rewritten")

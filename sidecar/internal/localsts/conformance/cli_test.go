@@ -226,7 +226,7 @@ func TestAWSCLI(t *testing.T) {
 		})
 	}
 	t.Run("fails/expired token", func(t *testing.T) {
-		l.clock.advance(2 * time.Hour)
+		l.clock.Advance(2 * time.Hour)
 		_, stderr, err := awsCLI(t, l, dev, "get-caller-identity")
 		if err == nil || !strings.Contains(stderr, "(ExpiredToken)") {
 			t.Fatalf("err %v, stderr:\n%s", err, stderr)

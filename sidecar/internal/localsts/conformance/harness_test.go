@@ -6,43 +6,24 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
-	"time"
 
 	"awsflow-sts/sidecar/internal/localsts"
+	"awsflow-sts/sidecar/internal/ststest"
 )
-
-// clock is the local STS's time, which a test can move forward to expire credentials.
-type clock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
-}
 
 type local struct {
 	url   string
 	demo  localsts.DemoIdentity
-	clock *clock
+	clock *ststest.Clock
 	srv   *localsts.Server
 }
 
 // startLocal serves the default config on a loopback port until the test ends.
 func startLocal(t *testing.T) *local {
 	t.Helper()
-	c := &clock{}
-	srv, err := localsts.New(localsts.DefaultConfig(), localsts.Options{Now: c.now})
+	c := &ststest.Clock{}
+	srv, err := localsts.New(localsts.DefaultConfig(), localsts.Options{Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
