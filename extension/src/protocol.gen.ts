@@ -226,6 +226,7 @@ export const ERROR_CODES = {
   RuleViolation: 1003,
   CredentialsUnavailable: 1004,
   NetworkError: 1005,
+  EndpointUnsupported: 1006,
 } as const;
 
 export interface ClientInfo {
@@ -245,6 +246,8 @@ export interface Settings {
   useFipsEndpoint?: boolean;
   /** Attempts per STS call including retries (default 3). */
   maxAttempts?: number;
+  /** Seconds one STS call may take in all, retries included (default 30, 1-300). */
+  requestTimeoutSeconds?: number;
   /** debug, info, warn or error. */
   logLevel?: string;
 }

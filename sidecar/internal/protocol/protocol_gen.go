@@ -115,6 +115,8 @@ const (
 	CodeCredentialsUnavailable int64 = 1004
 	// CodeNetworkError is sent when this happens: STS could not be reached.
 	CodeNetworkError int64 = 1005
+	// CodeEndpointUnsupported is sent when this happens: The endpoint answered, but not as STS does: its answer is not STS XML (HTML, garbage, cut short or too large) or it does not implement the operation.
+	CodeEndpointUnsupported int64 = 1006
 )
 
 // Errors lists every error code with its data.kind.
@@ -133,6 +135,7 @@ var Errors = []ErrorSpec{
 	{Name: "RuleViolation", Code: 1003, Kind: "rule", Description: "STS would refuse the call by one of its rules (role chaining cap, which credentials may call what); caught before calling."},
 	{Name: "CredentialsUnavailable", Code: 1004, Kind: "credentials", Description: "No base credentials could be found for the configured profile."},
 	{Name: "NetworkError", Code: 1005, Kind: "network", Description: "STS could not be reached."},
+	{Name: "EndpointUnsupported", Code: 1006, Kind: "endpoint", Description: "The endpoint answered, but not as STS does: its answer is not STS XML (HTML, garbage, cut short or too large) or it does not implement the operation."},
 }
 
 // Params holds the general rule of every tool parameter, by name.
@@ -406,6 +409,8 @@ type Settings struct {
 	UseFipsEndpoint bool `json:"useFipsEndpoint,omitempty"`
 	// MaxAttempts: Attempts per STS call including retries (default 3).
 	MaxAttempts int64 `json:"maxAttempts,omitempty"`
+	// RequestTimeoutSeconds: Seconds one STS call may take in all, retries included (default 30, 1-300).
+	RequestTimeoutSeconds int64 `json:"requestTimeoutSeconds,omitempty"`
 	// LogLevel: debug, info, warn or error.
 	LogLevel string `json:"logLevel,omitempty"`
 }

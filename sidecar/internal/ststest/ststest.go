@@ -43,6 +43,7 @@ type Server struct {
 	n        int
 	failures map[string]Failure
 	delay    map[string]chan struct{}
+	faults   map[string]Fault
 	started  chan string
 	issued   map[string]string // access key id → ARN
 	secrets  []string
@@ -123,6 +124,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, Request{Action: action, KeyID: keyID, Form: r.Form})
 	fail, failing := s.failures[action]
 	release := s.delay[action]
+	fault := s.faultFor(action)
 	s.n++
 	n := s.n
 	s.mu.Unlock()
@@ -134,6 +136,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
+	}
+	if s.misbehave(w, r, fault, action, n) {
+		return
 	}
 	if failing {
 		writeError(w, fail, n)
