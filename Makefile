@@ -60,7 +60,50 @@ setup:
 test-ext: build node-deps
 	AWSFLOW_STS_BIN=$(CURDIR)/$(BIN) npm test
 
-test: setup lint test-go test-ext
+test: setup lint test-go test-ext fuzz-short soak-short
+
+# Fuzz targets (go test -fuzz takes one package and one target per run), as package:target; their
+# seed corpora are in each package's testdata/fuzz/<target>/ and also run as plain tests in test-go.
+FUZZ_TARGETS := \
+	tool:FuzzValidate \
+	rpc:FuzzReadObject \
+	federation:FuzzParseJWT \
+	federation:FuzzParseSAML \
+	keyid:FuzzKeyID \
+	localsts:FuzzQueryRequest \
+	localsts:FuzzSignedBody \
+	localsts:FuzzParseSignature \
+	credfile:FuzzEdit \
+	redact:FuzzScrub
+FUZZTIME ?= 60s
+FUZZTIME_SHORT ?= 2s
+
+define run-fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "fuzz $$name ($$pkg) for $(1)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(1) ./sidecar/internal/$$pkg; \
+	done
+endef
+
+# Each fuzz target for FUZZTIME (default 60s); new findings land in testdata/fuzz/ as failing seeds.
+.PHONY: fuzz fuzz-short
+fuzz:
+	$(call run-fuzz,$(FUZZTIME))
+
+# Each fuzz target for a few seconds: part of `make test`.
+fuzz-short:
+	$(call run-fuzz,$(FUZZTIME_SHORT))
+
+# The soak (sidecar/internal/integration/soak_test.go) against the real binary: 100,000 hostile
+# requests mixed with valid ones, 1,000 concurrent calls, STS faults and kill -9 loops; prints its
+# figures. Minutes, so not part of `make test`, which runs a few seconds of it (soak-short).
+.PHONY: soak soak-short
+soak: build
+	AWSFLOW_SOAK=full AWSFLOW_STS_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 60m -v -run '^TestSoak$$' ./sidecar/internal/integration
+
+soak-short: build
+	AWSFLOW_STS_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -race -v -run '^TestSoak$$' ./sidecar/internal/integration
 
 # One platform-specific VSIX per target in dist/ (linux, darwin and win32; x64 and arm64), each
 # carrying only its own sidecar under bin/<platform>-<arch>/; checked by scripts/verify-vsix.mjs.

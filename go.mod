@@ -1,6 +1,6 @@
 module awsflow-sts
 
-go 1.26
+go 1.26.0
 
 ignore ./node_modules
 
@@ -16,6 +16,7 @@ require (
 	github.com/sourcegraph/jsonrpc2 v0.2.3
 	go.uber.org/goleak v1.3.0
 	go.uber.org/zap v1.28.0
+	golang.org/x/sys v0.50.0
 )
 
 require (

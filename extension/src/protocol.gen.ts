@@ -240,13 +240,13 @@ export interface Settings {
   profile?: string;
   /** Default Region (empty: from the profile or environment, else us-east-1). */
   region?: string;
-  /** STS endpoint URL override (a local or VPC STS endpoint). */
+  /** STS endpoint URL override (a local or VPC STS endpoint): http or https, a host, no user info, query or fragment. */
   endpointUrl?: string;
   /** Use FIPS endpoints. */
   useFipsEndpoint?: boolean;
-  /** Attempts per STS call including retries (default 3). */
+  /** Attempts per STS call including retries (default 3, 1-20; 0 for the default). */
   maxAttempts?: number;
-  /** Seconds one STS call may take in all, retries included (default 30, 1-300). */
+  /** Seconds one STS call may take in all, retries included (default 30, 1-300; 0 for the default). */
   requestTimeoutSeconds?: number;
   /** debug, info, warn or error. */
   logLevel?: string;

@@ -25,6 +25,9 @@ func localSTS(args []string, stdout, stderr io.Writer) int {
 	configFile := fs.String("config", "", "JSON config of accounts, users, roles and providers (default: the built-in demo config)")
 	region := fs.String("region", "us-east-1", "the Region the local STS answers as")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	readTimeout := fs.Duration("read-timeout", localsts.DefaultReadTimeout, "how long a request, headers and body, may take to arrive")
+	allowRemoteDemo := fs.Bool(localsts.AllowRemoteDemoFlag, false,
+		"serve the published demo keys and SSO token to other hosts too (when --addr is not loopback)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -40,7 +43,12 @@ func localSTS(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	srv, err := localsts.New(cfg, localsts.Options{Region: *region, Logger: log.Logger})
+	if *readTimeout <= 0 {
+		fmt.Fprintln(stderr, "awsflow-sts localsts: --read-timeout must be positive")
+		return 2
+	}
+	srv, err := localsts.New(cfg, localsts.Options{Region: *region, Logger: log.Logger,
+		ReadTimeout: *readTimeout, AllowRemoteDemo: *allowRemoteDemo})
 	if err != nil {
 		fmt.Fprintln(stderr, "awsflow-sts localsts:", err)
 		return 2
@@ -51,6 +59,7 @@ func localSTS(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	endpoint := "http://" + ln.Addr().String()
+	warnExposure(stderr, ln.Addr(), *allowRemoteDemo)
 	srv.SetBaseURL(endpoint)
 	demo := srv.Demo()
 	if err := json.NewEncoder(stdout).Encode(map[string]string{
@@ -63,7 +72,7 @@ func localSTS(args []string, stdout, stderr io.Writer) int {
 	}); err != nil {
 		return 1
 	}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := srv.HTTPServer()
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
 	log.Info("local STS serving", zap.String("endpoint", endpoint))
@@ -80,4 +89,20 @@ func localSTS(args []string, stdout, stderr io.Writer) int {
 		<-served
 	}
 	return 0
+}
+
+// warnExposure tells the user, on stderr, when the local STS listens where other hosts can reach
+// it, and what it then does with the published demo identity.
+func warnExposure(stderr io.Writer, addr net.Addr, allowRemoteDemo bool) {
+	if tcp, ok := addr.(*net.TCPAddr); !ok || tcp.IP.IsLoopback() {
+		return
+	}
+	if allowRemoteDemo {
+		fmt.Fprintf(stderr, "awsflow-sts localsts: warning: listening on %s, which other hosts can reach, with --%s: "+
+			"anyone who reaches it gets credentials with the published demo keys and SSO token.\n", addr, localsts.AllowRemoteDemoFlag)
+		return
+	}
+	fmt.Fprintf(stderr, "awsflow-sts localsts: warning: listening on %s, which other hosts can reach. "+
+		"The demo keys and SSO token are published, so requests from other hosts that use them are refused "+
+		"(--%s serves them to anyone who reaches the port).\n", addr, localsts.AllowRemoteDemoFlag)
 }

@@ -37,8 +37,10 @@ Usage:
   awsflow-sts call COMMAND [--params JSON] [--profile P] [--region R] [--endpoint-url URL] [--json]
       Run one STSTool command and print what the model would see (or the JSON result). An MFA
       code it needs is asked for on stderr and read from stdin.
-  awsflow-sts localsts [--addr 127.0.0.1:0] [--config FILE] [--region R]
+  awsflow-sts localsts [--addr 127.0.0.1:0] [--config FILE] [--region R] [--read-timeout 10s] [--allow-remote-demo]
       Serve the embedded local STS; the first stdout line is JSON with its endpoint and demo identity.
+      Beyond loopback it warns, and refuses the published demo keys and SSO token to other hosts
+      unless --allow-remote-demo is given.
   awsflow-sts version
 
 Commands: %s
@@ -103,7 +105,8 @@ func serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer stop()
-	srv := server.New(server.Config{Version: version, Logger: log})
+	disconnected := make(chan bool, 1)
+	srv := server.New(server.Config{Version: version, Logger: log, OnDisconnect: func(shutdown bool) { disconnected <- shutdown }})
 	log.Info("serving", zap.String("version", version), zap.Int("pid", os.Getpid()))
 	type served struct {
 		shutdown bool
@@ -117,6 +120,18 @@ func serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var res served
 	select {
 	case res = <-done:
+	case shutdown := <-disconnected:
+		// exit or end of input: calls still running were cancelled, but one stuck where
+		// cancellation cannot reach (a blocking read) must not keep the process alive.
+		select {
+		case res = <-done:
+		case <-time.After(exitGrace):
+			log.Warn("exiting while calls are still running")
+			if !shutdown {
+				return 1
+			}
+			return 0
+		}
 	case <-ctx.Done():
 		// A read blocked on stdin does not wake when stdin is closed, so give in-flight calls a
 		// moment to finish and then exit regardless.
@@ -136,6 +151,10 @@ func serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
+
+// exitGrace is how long the process waits, once the connection has ended, for calls still running
+// to return before it exits anyway; with shutdown's own bound it keeps exit within 2 s.
+const exitGrace = time.Second
 
 // setup opens the logger and a context cancelled by SIGINT or SIGTERM; stop releases both.
 func setup(stderr io.Writer, logFile, logLevel string) (*logging.Logger, context.Context, func(), error) {

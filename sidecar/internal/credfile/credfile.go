@@ -6,10 +6,14 @@
 // blank line, line ending and byte of the file is kept as it was. The new file is written to a
 // temporary file in the same directory, synced and renamed over the old one, so a crash leaves
 // either the old file or the new one, never half of either; the previous file is kept as
-// <file>.bak. The file ends with mode 0600 because it holds secrets.
+// <file>.bak. The file ends with mode 0600 (on Windows, an ACL for the current user alone)
+// because it holds secrets.
 //
-// The package does not lock the file: two writers racing on the same file each produce a
-// complete file, and the last rename wins.
+// Writers take turns: each holds the advisory lock file <file>.lock, shared by every goroutine and
+// process that writes through this package, while it reads the file, edits it and renames the new
+// one into place, so concurrent writes of different profiles all land. A symbolic link is
+// written through only when it is the file the user's environment names, and temporary files
+// left by a crash are removed by the next write.
 package credfile
 
 import (
@@ -22,6 +26,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"awsflow-sts/sidecar/internal/clip"
 )
 
 // Credentials are what is written into the profile.
@@ -40,7 +46,10 @@ type Credentials struct {
 
 // Options say where and what to write.
 type Options struct {
-	// Path is the credentials file; "" means DefaultPath(), the file the SDKs read.
+	// Path is the credentials file: an absolute path, or one starting with ~/ for the home
+	// directory; "" means DefaultPath(), the file the SDKs read. A relative path is refused,
+	// since it would depend on the working directory, and so is a symbolic link unless Path is
+	// DefaultPath() itself: a link elsewhere could send the secrets to a file nobody chose.
 	Path string
 	// Profile is the section to write, the bare name the SDKs use in this file (no "profile "
 	// prefix, unlike the config file); see ValidProfileName.
@@ -53,8 +62,8 @@ type Options struct {
 
 // Result says what happened.
 type Result struct {
-	// Path is the file written; when Options.Path is a symlink this is the real file it points
-	// to, which was replaced while the symlink was left in place.
+	// Path is the file written; when Options.Path is a symlink (see Options.Path) this is the
+	// real file it points to, which was replaced while the symlink was left in place.
 	Path string
 	// Created is true when the profile did not exist before and was added.
 	Created bool
@@ -66,6 +75,10 @@ type Result struct {
 // and Options.OverwriteLongTermKeys is false; the wrapping error names the profile and the file.
 var ErrLongTermKeys = errors.New("the profile holds long-term keys (an AKIA access key id without a session token), " +
 	"which cannot be fetched again once overwritten; set OverwriteLongTermKeys to replace them, or choose another profile name")
+
+// maxPath bounds the length of a credentials file path, in bytes, as the common PATH_MAX does, so
+// that an absurd path is refused with a short error instead of echoed whole.
+const maxPath = 4096
 
 // maxProfileName bounds a profile name, in characters, to keep names sane in a menu and a file.
 const maxProfileName = 128
@@ -109,7 +122,9 @@ func expandHome(p string) string {
 func ValidProfileName(name string) error {
 	const allowed = "a profile name is 1 to 128 characters, without [ ] # ; line breaks or control characters, " +
 		"and without leading or trailing spaces"
-	bad := func(what string) error { return fmt.Errorf("invalid profile name %q: %s; %s", name, what, allowed) }
+	bad := func(what string) error {
+		return fmt.Errorf("invalid profile name %q: %s; %s", clip.Echo(name), what, allowed)
+	}
 	switch {
 	case name == "":
 		return fmt.Errorf("invalid profile name: it is empty; %s", allowed)
@@ -171,8 +186,15 @@ func checkCredentials(c Credentials) error {
 // synced and renamed over the file, and the directory is synced. The previous file is first
 // copied to <file>.bak the same way. The file ends with mode 0600. A profile holding long-term
 // keys is refused with ErrLongTermKeys unless opts.OverwriteLongTermKeys. Invalid input (a bad
-// profile name or credentials, a path that is a directory) is refused before anything is
-// written. Errors never contain the secret values.
+// profile name or credentials, a relative path, a path that is a directory, a symbolic link
+// other than DefaultPath()) is refused before anything is written. Errors never contain the
+// secret values.
+//
+// Concurrent calls, in this process or others, are serialised by the lock file <file>.lock and
+// each edits the file as the previous one left it. A call that waits 10 seconds for the lock
+// without another write landing (30 in all), or (on Windows) cannot replace the file for 2
+// seconds because another program holds it open, fails with an error wrapping ErrBusy and
+// changes nothing.
 func WriteProfile(opts Options, creds Credentials) (Result, error) {
 	res, err := writeProfile(opts, creds)
 	if err != nil {
@@ -188,35 +210,29 @@ func writeProfile(opts Options, creds Credentials) (Result, error) {
 	if err := checkCredentials(creds); err != nil {
 		return Result{}, err
 	}
-	path := opts.Path
-	if path == "" {
-		if path = DefaultPath(); path == "" {
-			return Result{}, errors.New("no credentials file: the home directory is unknown; set Options.Path or AWS_SHARED_CREDENTIALS_FILE")
-		}
-	}
-	path, err := resolve(path)
+	path, err := target(opts.Path)
 	if err != nil {
 		return Result{}, err
 	}
-	var old []byte
-	fi, err := os.Stat(path)
-	existed := err == nil
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
+	// A refusal the file already calls for is found before the lock file is made, so that it
+	// leaves nothing behind; the edit is made again under the lock.
+	if _, _, _, _, err := planEdit(path, opts, creds); err != nil {
 		return Result{}, err
-	case fi.IsDir():
-		return Result{}, fmt.Errorf("%s is a directory, not a credentials file", path)
-	case !fi.Mode().IsRegular():
-		return Result{}, fmt.Errorf("%s is not a regular file", path)
-	default:
-		if old, err = os.ReadFile(path); err != nil {
-			return Result{}, err
-		}
 	}
-	data, created, err := edit(old, opts.Profile, creds, opts.OverwriteLongTermKeys)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return Result{}, err
+	}
+	unlock, err := lockPath(path)
 	if err != nil {
-		return Result{}, fmt.Errorf("profile %q in %s: %w", opts.Profile, path, err)
+		return Result{}, err
+	}
+	defer unlock()
+	removeStaleTemps(path)
+
+	// Read under the lock, so the edit starts from what the previous writer left.
+	old, existed, data, created, err := planEdit(path, opts, creds)
+	if err != nil {
+		return Result{}, err
 	}
 	res := Result{Path: path, Created: created}
 	if existed {
@@ -224,13 +240,82 @@ func writeProfile(opts Options, creds Credentials) (Result, error) {
 		if err := writeAtomic(res.Backup, old, nil); err != nil {
 			return Result{}, fmt.Errorf("back up the previous file: %w", err)
 		}
-	} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return Result{}, err
 	}
 	if err := writeAtomic(path, data, beforeRename); err != nil {
 		return Result{}, err
 	}
 	return res, nil
+}
+
+// target returns the absolute, resolved path of the file to write for Options.Path p, or says
+// why p is refused: it is relative or too long, it is a directory or not a regular file, or it
+// is a symbolic link the user's environment does not name.
+func target(p string) (string, error) {
+	def := DefaultPath()
+	if p == "" {
+		if p = def; p == "" {
+			return "", errors.New("no credentials file: the home directory is unknown; set Options.Path or AWS_SHARED_CREDENTIALS_FILE")
+		}
+	}
+	if len(p) > maxPath {
+		return "", fmt.Errorf("the credentials file path is %d bytes long, over the limit of %d", len(p), maxPath)
+	}
+	p = expandHome(p)
+	if !filepath.IsAbs(p) {
+		return "", fmt.Errorf("the credentials file path %q is relative; give an absolute path, or one starting with ~/ for the home directory", clip.Echo(p))
+	}
+	p = filepath.Clean(p)
+	fi, err := os.Lstat(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return "", err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		if def == "" || p != filepath.Clean(def) {
+			return "", fmt.Errorf("%s is a symbolic link, which is written through only when it is the credentials file "+
+				"the AWS tools read (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials); give the path of the file it points to, "+
+				"or set AWS_SHARED_CREDENTIALS_FILE to this path", p)
+		}
+	case fi.IsDir():
+		return "", fmt.Errorf("%s is a directory, not a credentials file", p)
+	case !fi.Mode().IsRegular():
+		return "", fmt.Errorf("%s is not a regular file", p)
+	}
+	return resolve(p)
+}
+
+// planEdit reads path and returns its content, whether it exists, and the new content with creds
+// written as opts.Profile, and whether that profile is new.
+func planEdit(path string, opts Options, creds Credentials) (old []byte, existed bool, data []byte, created bool, err error) {
+	if old, existed, err = readCurrent(path); err != nil {
+		return nil, false, nil, false, err
+	}
+	if data, created, err = edit(old, opts.Profile, creds, opts.OverwriteLongTermKeys); err != nil {
+		return nil, false, nil, false, fmt.Errorf("profile %q in %s: %w", opts.Profile, path, err)
+	}
+	return old, existed, data, created, nil
+}
+
+// readCurrent returns the content of path, a resolved path, and whether it exists. The link
+// check is repeated here, under the lock, because the path could have been swapped since target
+// looked at it.
+func readCurrent(path string) ([]byte, bool, error) {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, err
+	case fi.IsDir():
+		return nil, false, fmt.Errorf("%s is a directory, not a credentials file", path)
+	case !fi.Mode().IsRegular():
+		return nil, false, fmt.Errorf("%s is not a regular file", path)
+	}
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return nil, false, err
+	}
+	return old, true, nil
 }
 
 // resolve returns the absolute path of the file to write: the real file behind any symlinks, so

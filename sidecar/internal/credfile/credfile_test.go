@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -140,9 +141,10 @@ func TestWriteProfileNewFile(t *testing.T) {
 	}
 	checkMode(t, path, 0o600)
 	checkMode(t, dir, 0o700)
-	if names := dirNames(t, dir); len(names) != 1 {
-		t.Errorf("directory holds %v, want only the credentials file", names)
+	if names := dirNames(t, dir); !slices.Equal(names, []string{"credentials", "credentials.lock"}) {
+		t.Errorf("directory holds %v, want only the credentials file and its lock file", names)
 	}
+	checkMode(t, path+".lock", 0o600)
 }
 
 // TestWriteProfileMakesFilePrivate narrows a 0644 file to 0600.
@@ -156,57 +158,95 @@ func TestWriteProfileMakesFilePrivate(t *testing.T) {
 	checkMode(t, path+".bak", 0o600)
 }
 
-// TestWriteProfileSymlink writes through a symlink to the real file and leaves the link a link.
+// TestWriteProfileSymlink writes through a symlink to the real file, leaving the link a link, only
+// when the link is the file the user's environment names; any other link is refused and its target
+// left exactly as it was, mode included.
 func TestWriteProfileSymlink(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("creating symlinks needs a privilege on Windows")
 	}
-	dir := t.TempDir()
-	realFile := filepath.Join(dir, "dotfiles", "aws-credentials")
-	if err := os.MkdirAll(filepath.Dir(realFile), 0o700); err != nil {
-		t.Fatal(err)
+	const before = "[default]\nregion = us-east-1\n"
+	tests := []struct {
+		name     string
+		dangling bool
+		// env is AWS_SHARED_CREDENTIALS_FILE, with LINK standing for the link's path.
+		env     string
+		refused bool
+	}{
+		{name: "named by AWS_SHARED_CREDENTIALS_FILE", env: "LINK"},
+		{name: "dangling, named by AWS_SHARED_CREDENTIALS_FILE", dangling: true, env: "LINK"},
+		{name: "not named", env: "", refused: true},
+		{name: "another file named", env: "OTHER", refused: true},
+		{name: "dangling, not named", dangling: true, env: "", refused: true},
 	}
-	writeFile(t, realFile, "[default]\nregion = us-east-1\n", 0o600)
-	link := filepath.Join(dir, "credentials")
-	if err := os.Symlink(filepath.Join("dotfiles", "aws-credentials"), link); err != nil {
-		t.Fatal(err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			home := t.TempDir()
+			t.Setenv("HOME", home)
+			dir := t.TempDir()
+			realFile := filepath.Join(dir, "dotfiles", "aws-credentials")
+			if err := os.MkdirAll(filepath.Dir(realFile), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if !tt.dangling {
+				writeFile(t, realFile, before, 0o644)
+			}
+			link := filepath.Join(dir, "credentials")
+			if err := os.Symlink(filepath.Join("dotfiles", "aws-credentials"), link); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", strings.NewReplacer("LINK", link, "OTHER", filepath.Join(dir, "other")).Replace(tt.env))
+
+			res, err := WriteProfile(Options{Path: link, Profile: "dev"}, tempCreds)
+			if fi, lerr := os.Lstat(link); lerr != nil || fi.Mode()&os.ModeSymlink == 0 {
+				t.Fatalf("%s is no longer a symlink: %v %v", link, fi, lerr)
+			}
+			if tt.refused {
+				if err == nil || !strings.Contains(err.Error(), "is a symbolic link") || !strings.Contains(err.Error(), "AWS_SHARED_CREDENTIALS_FILE") {
+					t.Fatalf("got %v, want the symlink refused with a way out", err)
+				}
+				if names := dirNames(t, dir); !slices.Equal(names, []string{"credentials", "dotfiles"}) {
+					t.Errorf("refused write left %v", names)
+				}
+				if tt.dangling {
+					if _, err := os.Lstat(realFile); !errors.Is(err, os.ErrNotExist) {
+						t.Errorf("refused write created the link's target: %v", err)
+					}
+					return
+				}
+				if got := readFile(t, realFile); got != before {
+					t.Errorf("refused write changed the target: %q", got)
+				}
+				checkMode(t, realFile, 0o644)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantRealFile := filepath.Join(evalDir(t, filepath.Dir(realFile)), "aws-credentials")
+			wantBackup := ""
+			if !tt.dangling {
+				wantBackup = wantRealFile + ".bak"
+			}
+			if res.Path != wantRealFile || res.Backup != wantBackup || !res.Created {
+				t.Errorf("result %+v, want the real file %s", res, wantRealFile)
+			}
+			if got := credKeys(t, readFile(t, link), "dev"); got["aws_secret_access_key"] != tempCreds.SecretAccessKey {
+				t.Errorf("real file not updated: %v", got)
+			}
+			checkMode(t, realFile, 0o600)
+		})
 	}
-	res, err := WriteProfile(Options{Path: link, Profile: "dev"}, tempCreds)
+}
+
+// evalDir is dir with its symlinks resolved (t.TempDir is under one on macOS).
+func evalDir(t *testing.T, dir string) string {
+	t.Helper()
+	d, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantRealFile, _ := filepath.EvalSymlinks(realFile)
-	if res.Path != wantRealFile || res.Backup != wantRealFile+".bak" {
-		t.Errorf("result %+v, want the real file %s", res, wantRealFile)
-	}
-	fi, err := os.Lstat(link)
-	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
-		t.Fatalf("%s is no longer a symlink: %v %v", link, fi, err)
-	}
-	if got := credKeys(t, readFile(t, realFile), "dev"); got["aws_secret_access_key"] != tempCreds.SecretAccessKey {
-		t.Errorf("real file not updated: %v", got)
-	}
-
-	t.Run("dangling", func(t *testing.T) {
-		dir := t.TempDir()
-		link := filepath.Join(dir, "credentials")
-		if err := os.Symlink(filepath.Join("store", "creds"), link); err != nil {
-			t.Fatal(err)
-		}
-		res, err := WriteProfile(Options{Path: link, Profile: "dev"}, tempCreds)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !res.Created || res.Backup != "" || filepath.Base(res.Path) != "creds" {
-			t.Errorf("result %+v", res)
-		}
-		if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
-			t.Fatalf("%s is no longer a symlink", link)
-		}
-		if got := readFile(t, link); !strings.Contains(got, tempCreds.AccessKeyID) {
-			t.Errorf("got %q", got)
-		}
-	})
+	return d
 }
 
 // TestWriteProfileLongTermKeys refuses to overwrite long-term keys unless asked to.

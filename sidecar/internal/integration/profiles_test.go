@@ -27,12 +27,12 @@ type localSTSProc struct {
 	stderr          *lockedBuffer // its debug log, checked for secrets
 }
 
-// startLocalSTS starts `awsflow-sts localsts` with the built-in demo world, logging at debug level;
-// it is stopped when the test ends.
-func startLocalSTS(t *testing.T) *localSTSProc {
+// startLocalSTS starts `awsflow-sts localsts` with the built-in demo world, logging at debug level,
+// and with any further flags in args; it is stopped when the test ends.
+func startLocalSTS(t *testing.T, args ...string) *localSTSProc {
 	t.Helper()
 	ls := &localSTSProc{stderr: &lockedBuffer{}}
-	cmd := exec.Command(binPath, "localsts", "--log-level", "debug")
+	cmd := exec.Command(binPath, append([]string{"localsts", "--log-level", "debug"}, args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = ls.stderr
 	out, err := cmd.StdoutPipe()

@@ -100,5 +100,9 @@ func AccountOffline(id string) (account string, ok bool) {
 	for _, x := range b[:6] {
 		v = v<<8 | uint64(x)
 	}
-	return fmt.Sprintf("%012d", (v&0x7fffffffff80)>>7), true
+	acct := (v & 0x7fffffffff80) >> 7
+	if acct > 999_999_999_999 {
+		return "", false // 40 bits hold more than 12 digits; no real id decodes to that
+	}
+	return fmt.Sprintf("%012d", acct), true
 }

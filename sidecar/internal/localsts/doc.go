@@ -5,8 +5,10 @@
 //
 // It exists so that `make demo`, the extension's tests and offline users can run every STS
 // operation without an AWS account, and so that the AWS CLI and aws-sdk-go-v2 cannot tell it
-// from STS on what it implements. It listens wherever its caller serves Handler; the demo binds
-// it to loopback only, because the default config's keys are public.
+// from STS on what it implements. It listens wherever its caller serves Handler (HTTPServer adds
+// read timeouts and size caps); the demo binds it to loopback only, because the default config's
+// keys are public. Requests from other hosts that use those public secrets are refused unless
+// Options.AllowRemoteDemo is set.
 //
 // What it models, and what it deliberately does not:
 //

@@ -87,7 +87,7 @@ func TestQueryProtocol(t *testing.T) {
 			}
 		})
 	}
-	t.Run("form body over 1 MiB", func(t *testing.T) {
+	t.Run("form body over the cap", func(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, e.url+"/", strings.NewReader("Action=GetCallerIdentity&Version=2011-06-15&X="+strings.Repeat("a", maxBody)))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		if resp := e.do(req); resp.status != http.StatusRequestEntityTooLarge {

@@ -26,8 +26,8 @@ const stsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
 const apiVersion = "2011-06-15"
 
 // maxBody bounds a request body: the largest legal one is a 100,000-character SAML assertion,
-// form-encoded.
-const maxBody = 1 << 20
+// form-encoded (at most about 300 KB) with its other parameters.
+const maxBody = 512 << 10
 
 // Options are the runtime settings of a Server.
 type Options struct {
@@ -39,6 +39,14 @@ type Options struct {
 	// Logger receives one line per request (action, status, error code, request id, duration);
 	// nil logs nothing. Request and response bodies are never logged.
 	Logger *zap.Logger
+	// ReadTimeout bounds how long a request, headers and body, may take to arrive on the server
+	// HTTPServer builds; zero means DefaultReadTimeout.
+	ReadTimeout time.Duration
+	// AllowRemoteDemo serves the demo identity (the default config's published access keys and
+	// SSO access token, and the demo IdPs' signing routes) to peers that are not loopback
+	// addresses. Without it they are refused, so a server bound beyond loopback does not hand
+	// credentials to whoever can reach it.
+	AllowRemoteDemo bool
 }
 
 // DemoIdentity is what a demo or test needs to start: the demo user's access key, a role it may
@@ -62,6 +70,9 @@ type Server struct {
 	now    func() time.Time
 	region string
 	log    *zap.Logger
+
+	readTimeout     time.Duration
+	allowRemoteDemo bool
 
 	// msgSecret keys the encryption of authorization messages; it is new for every Server, so
 	// messages do not outlive it (like AWS, which rotates the keys).
@@ -130,6 +141,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, now: opts.Now, region: opts.Region, log: opts.Logger,
+		readTimeout: opts.ReadTimeout, allowRemoteDemo: opts.AllowRemoteDemo,
 		msgSecret: randomBytes(32),
 		accounts:  map[string]*Account{}, users: map[string]*userEntry{}, roles: map[string]*roleEntry{},
 		rootMFA: map[string]map[string]string{}, saml: map[string]*samlProvider{}, org: cfg.Organization,
@@ -144,6 +156,9 @@ func New(cfg *Config, opts Options) (*Server, error) {
 	}
 	if s.log == nil {
 		s.log = zap.NewNop()
+	}
+	if s.readTimeout <= 0 {
+		s.readTimeout = DefaultReadTimeout
 	}
 	for i := range cfg.Accounts {
 		a := &cfg.Accounts[i]
@@ -284,11 +299,11 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_localsts/health", s.handleHealth)
 	mux.HandleFunc("POST /_localsts/encode-message", s.handleEncodeMessage)
-	mux.HandleFunc("POST /_localsts/saml/assertion", s.handleSAMLAssertion)
+	mux.HandleFunc("POST /_localsts/saml/assertion", s.localOnly("the demo SAML IdP", s.handleSAMLAssertion))
 	mux.HandleFunc("GET /_localsts/saml/metadata", s.handleSAMLMetadata)
 	mux.HandleFunc("GET /_localsts/oidc/.well-known/openid-configuration", s.handleOIDCDiscovery)
 	mux.HandleFunc("GET /_localsts/oidc/jwks.json", s.handleOIDCJWKS)
-	mux.HandleFunc("POST /_localsts/oidc/token", s.handleOIDCToken)
+	mux.HandleFunc("POST /_localsts/oidc/token", s.localOnly("the demo OIDC issuer", s.handleOIDCToken))
 	mux.HandleFunc("GET /_localsts/sts/.well-known/openid-configuration", s.handleSTSDiscovery)
 	mux.HandleFunc("GET /_localsts/sts/jwks.json", s.handleSTSJWKS)
 	mux.HandleFunc("GET /federation/credentials", s.handleSSOGetRoleCredentials)
@@ -310,6 +325,11 @@ func (e *apiError) Error() string { return e.code + ": " + e.message }
 
 func errAccessDenied(format string, args ...any) *apiError {
 	return &apiError{status: http.StatusForbidden, code: "AccessDenied", message: fmt.Sprintf(format, args...)}
+}
+
+func errTooLarge() *apiError {
+	return &apiError{status: http.StatusRequestEntityTooLarge, code: "RequestEntityTooLarge",
+		message: fmt.Sprintf("Request body is larger than %d KiB.", maxBody>>10)}
 }
 
 func errBadRequest(code, format string, args ...any) *apiError {
@@ -370,6 +390,7 @@ var operations = map[string]operation{
 func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	c := &call{s: s, r: r, now: s.now(), requestID: newRequestID(), region: s.region}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	result, err := c.serve()
 	status := http.StatusOK
 	code := ""
@@ -412,12 +433,17 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *call) serve() (string, error) {
-	body, err := io.ReadAll(io.LimitReader(c.r.Body, maxBody+1))
-	if err != nil {
-		return "", errBadRequest("InvalidRequest", "Could not read the request body.")
+	// A declared length over the cap is refused before a byte of the body is read.
+	if c.r.ContentLength > maxBody {
+		return "", errTooLarge()
 	}
-	if len(body) > maxBody {
-		return "", &apiError{status: http.StatusRequestEntityTooLarge, code: "RequestEntityTooLarge", message: "Request body is larger than 1 MiB."}
+	body, err := io.ReadAll(c.r.Body) // capped by serveSTS's MaxBytesReader, timed by the http.Server
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return "", errTooLarge()
+		}
+		return "", errBadRequest("RequestTimeout", "The request body could not be read in full: the client stopped sending it or took longer than the read timeout.")
 	}
 	query, err := url.ParseQuery(c.r.URL.RawQuery)
 	if err != nil {
@@ -454,6 +480,11 @@ func (c *call) serve() (string, error) {
 			return "", aerr
 		}
 		c.cred, c.region = cred, region
+		if cred.class == classLongTerm && isPublishedKey(cred.keyID, cred.secret) {
+			if msg := c.s.remoteDemoRefusal(c.r, "the published demo access key "+cred.keyID); msg != "" {
+				return "", errAccessDenied("%s", msg)
+			}
+		}
 		if a := c.s.accounts[cred.p.account]; a != nil {
 			for _, d := range a.DisabledRegions {
 				if d == region {

@@ -30,6 +30,10 @@ const (
 const sigMismatch = "The request signature we calculated does not match the signature you provided. " +
 	"Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 
+// payloadMismatch refuses an x-amz-content-sha256 header that is not the hash of the body.
+const payloadMismatch = "The x-amz-content-sha256 header is not the SHA-256 of the request body. " +
+	"STS signs every payload: UNSIGNED-PAYLOAD and hashes of another body are not accepted."
+
 // invalidToken is STS's message for an unknown access key or a wrong session token.
 const invalidToken = "The security token included in the request is invalid."
 
@@ -87,12 +91,16 @@ func (s *Server) authenticate(r *http.Request, query url.Values, body []byte, no
 	if aerr := checkTime(sr, now); aerr != nil {
 		return nil, "", aerr
 	}
-	canonical := canonicalRequest(r, query, sr, payloadHash(r, query, body, sr.presigned))
-	if !sr.verify(cred.secret, canonical) {
+	hashed, aerr := payloadHash(r, body)
+	if aerr != nil {
+		return nil, "", aerr
+	}
+	if !sr.verify(cred.secret, canonicalRequest(r, query, sr, hashed)) {
 		// Presigned URLs of query APIs are signed either over the empty body or UNSIGNED-PAYLOAD,
-		// depending on the tool; accept both before giving up.
-		alt := canonicalRequest(r, query, sr, unsignedPayload)
-		if !sr.presigned || !sr.verify(cred.secret, alt) {
+		// depending on the tool. With no body the two mean the same (everything that counts is in
+		// the signed query), so accept both then; with a body, an unsigned payload would let a
+		// captured URL carry parameters of the sender's choosing.
+		if !sr.presigned || len(body) > 0 || !sr.verify(cred.secret, canonicalRequest(r, query, sr, unsignedPayload)) {
 			return nil, "", sigError("%s", sigMismatch)
 		}
 	}
@@ -221,19 +229,22 @@ func checkTime(sr *sigRequest, now time.Time) *apiError {
 	return nil
 }
 
-// payloadHash is the hashed payload of the canonical request: x-amz-content-sha256 when it says
-// UNSIGNED-PAYLOAD, otherwise the SHA-256 of the body actually received (so a header that lies
-// about the body cannot make a signature verify).
-func payloadHash(r *http.Request, query url.Values, body []byte, presigned bool) string {
-	h := r.Header.Get("X-Amz-Content-Sha256")
-	if presigned && h == "" {
-		h = query.Get("X-Amz-Content-Sha256")
-	}
-	if h == unsignedPayload {
-		return h
-	}
+// payloadHash is the hashed payload of the canonical request: always the SHA-256 of the body
+// actually received, never what the client declares. An x-amz-content-sha256 header that says
+// anything else, UNSIGNED-PAYLOAD included, is refused: otherwise a captured signature would
+// carry any body (a signed GetCallerIdentity replayed as GetSessionToken).
+//
+// STS itself ignores the header and hashes the body, so such a request fails there as
+// SignatureDoesNotMatch; the code is the same here, with a message that names the real cause.
+func payloadHash(r *http.Request, body []byte) (string, *apiError) {
 	sum := sha256.Sum256(body)
-	return hex.EncodeToString(sum[:])
+	actual := hex.EncodeToString(sum[:])
+	for _, h := range r.Header.Values("X-Amz-Content-Sha256") {
+		if !strings.EqualFold(strings.TrimSpace(h), actual) {
+			return "", sigError("%s", payloadMismatch)
+		}
+	}
+	return actual, nil
 }
 
 // canonicalRequest builds SigV4's canonical request.

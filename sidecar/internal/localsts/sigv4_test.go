@@ -152,7 +152,7 @@ func TestSigV4HandBuilt(t *testing.T) {
 				t.Fatal(err)
 			}
 			return r
-		}, 200, "", ""},
+		}, 403, "SignatureDoesNotMatch", "UNSIGNED-PAYLOAD"},
 		{"signed twenty minutes ago", func(t *testing.T) *http.Request {
 			return e.signedRequest(t, callerIdentityBody, DemoAccessKeyID, DemoSecretAccessKey, "", now.Add(-20*time.Minute), "us-east-1", "sts")
 		}, 403, "SignatureDoesNotMatch", "Signature expired: "},

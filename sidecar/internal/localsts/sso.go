@@ -182,6 +182,11 @@ func (c *call) ssoRoleCredentials() (*credential, *ssoError) {
 	if tok == nil {
 		return nil, errSSOUnauthorized
 	}
+	if isPublishedSSOToken(tok.Token) {
+		if msg := c.s.remoteDemoRefusal(c.r, "the published demo SSO access token"); msg != "" {
+			return nil, &ssoError{http.StatusForbidden, "ForbiddenException", msg}
+		}
+	}
 	if tok.ExpiresAt != "" {
 		if exp, err := time.Parse(time.RFC3339, tok.ExpiresAt); err != nil || !c.now.Before(exp) {
 			return nil, errSSOUnauthorized

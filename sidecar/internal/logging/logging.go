@@ -1,6 +1,7 @@
 // Package logging builds the sidecar's zap logger: JSON lines to stderr (stdout carries the
 // protocol) and optionally to a file, at a level that can change while running. Callers log
 // method, id, command, duration, AWS error code and request id; never a request or result body.
+// Every line is at most MaxLine bytes, whatever its fields hold.
 package logging
 
 import (
@@ -40,7 +41,7 @@ func New(w io.Writer, file, level string) (*Logger, error) {
 		}
 		sinks = append(sinks, f)
 	}
-	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.NewMultiWriteSyncer(sinks...), lvl)
+	core := newBoundedCore(zapcore.NewJSONEncoder(enc), zapcore.NewMultiWriteSyncer(sinks...), lvl)
 	return &Logger{Logger: zap.New(core), Level: lvl, file: f}, nil
 }
 

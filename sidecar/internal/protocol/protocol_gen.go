@@ -391,6 +391,32 @@ var Commands = []CommandSpec{
 	},
 }
 
+// SettingRule is the constraint on one property of Settings. A zero value (an empty string, 0)
+// always means the property's default and is not checked against it.
+type SettingRule struct {
+	// Name is the property's JSON name.
+	Name string
+	// Pattern, when set, must match a string value.
+	Pattern *regexp.Regexp
+	// HasRange says that Minimum and Maximum bound an integer value.
+	HasRange bool
+	// Minimum is the smallest integer value allowed.
+	Minimum int64
+	// Maximum is the largest integer value allowed.
+	Maximum int64
+	// Enum, when set, lists the string values allowed.
+	Enum []string
+}
+
+// SettingRules lists the constrained properties of Settings, in the model's order.
+var SettingRules = []SettingRule{
+	{Name: "region", Pattern: regexp.MustCompile("^[a-z]{2,}(-[a-z]+)+-\\d{1,2}$")},
+	{Name: "endpointUrl", Pattern: regexp.MustCompile("^https?://")},
+	{Name: "maxAttempts", HasRange: true, Minimum: 1, Maximum: 20},
+	{Name: "requestTimeoutSeconds", HasRange: true, Minimum: 1, Maximum: 300},
+	{Name: "logLevel", Enum: []string{"debug", "info", "warn", "error"}},
+}
+
 // ClientInfo is a params or result shape of the protocol.
 type ClientInfo struct {
 	Name    string `json:"name,omitempty"`
@@ -403,13 +429,13 @@ type Settings struct {
 	Profile string `json:"profile,omitempty"`
 	// Region: Default Region (empty: from the profile or environment, else us-east-1).
 	Region string `json:"region,omitempty"`
-	// EndpointURL: STS endpoint URL override (a local or VPC STS endpoint).
+	// EndpointURL: STS endpoint URL override (a local or VPC STS endpoint): http or https, a host, no user info, query or fragment.
 	EndpointURL string `json:"endpointUrl,omitempty"`
 	// UseFipsEndpoint: Use FIPS endpoints.
 	UseFipsEndpoint bool `json:"useFipsEndpoint,omitempty"`
-	// MaxAttempts: Attempts per STS call including retries (default 3).
+	// MaxAttempts: Attempts per STS call including retries (default 3, 1-20; 0 for the default).
 	MaxAttempts int64 `json:"maxAttempts,omitempty"`
-	// RequestTimeoutSeconds: Seconds one STS call may take in all, retries included (default 30, 1-300).
+	// RequestTimeoutSeconds: Seconds one STS call may take in all, retries included (default 30, 1-300; 0 for the default).
 	RequestTimeoutSeconds int64 `json:"requestTimeoutSeconds,omitempty"`
 	// LogLevel: debug, info, warn or error.
 	LogLevel string `json:"logLevel,omitempty"`

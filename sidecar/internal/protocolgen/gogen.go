@@ -126,6 +126,8 @@ func (m *Model) goFile() ([]byte, error) {
 	}
 	w("}\n\n")
 
+	m.goSettingRules(w)
+
 	for _, t := range m.Types {
 		if t.Def.Type != "object" {
 			continue
@@ -231,4 +233,46 @@ func directionWord(direction string) string {
 		return "server-to-client "
 	}
 	return ""
+}
+
+// goSettingRules writes the SettingRule type and the SettingRules table.
+func (m *Model) goSettingRules(w func(string, ...any)) {
+	w(`// SettingRule is the constraint on one property of Settings. A zero value (an empty string, 0)
+// always means the property's default and is not checked against it.
+type SettingRule struct {
+	// Name is the property's JSON name.
+	Name string
+	// Pattern, when set, must match a string value.
+	Pattern *regexp.Regexp
+	// HasRange says that Minimum and Maximum bound an integer value.
+	HasRange bool
+	// Minimum is the smallest integer value allowed.
+	Minimum int64
+	// Maximum is the largest integer value allowed.
+	Maximum int64
+	// Enum, when set, lists the string values allowed.
+	Enum []string
+}
+
+`)
+	w("// SettingRules lists the constrained properties of Settings, in the model's order.\nvar SettingRules = []SettingRule{\n")
+	settings, _ := m.Types.Lookup(SettingsType)
+	for _, p := range settings.Properties {
+		d := p.Def
+		if !d.constrained() {
+			continue
+		}
+		w("\t{Name: %q", p.Name)
+		if d.Pattern != "" {
+			w(", Pattern: regexp.MustCompile(%q)", d.Pattern)
+		}
+		if d.Minimum != nil {
+			w(", HasRange: true, Minimum: %d, Maximum: %d", *d.Minimum, *d.Maximum)
+		}
+		if len(d.Enum) > 0 {
+			w(", Enum: %#v", d.Enum)
+		}
+		w("},\n")
+	}
+	w("}\n\n")
 }

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -98,6 +99,22 @@ type TypeDef struct {
 	Items       *TypeDef     `json:"items"`
 	Properties  OrderedTypes `json:"properties"`
 	Required    []string     `json:"required"`
+	// Pattern, Minimum, Maximum, Enum and Default constrain a property of Settings: the sidecar
+	// checks them (SettingRules) and package.json's awsflowSts.* settings carry them.
+	Pattern string          `json:"pattern"`
+	Minimum *int64          `json:"minimum"`
+	Maximum *int64          `json:"maximum"`
+	Enum    []string        `json:"enum"`
+	Default json.RawMessage `json:"default"`
+}
+
+// SettingsType names the type whose property constraints become SettingRules and package.json's
+// awsflowSts.* settings.
+const SettingsType = "Settings"
+
+// constrained reports whether d carries a value constraint.
+func (d TypeDef) constrained() bool {
+	return d.Pattern != "" || d.Minimum != nil || d.Maximum != nil || len(d.Enum) > 0
 }
 
 // NamedType is one entry of an ordered set of types or properties.
@@ -192,10 +209,48 @@ func (m *Model) check() error {
 			return fmt.Errorf("param %s: unknown type %q", name, m.Params[name].Type)
 		}
 	}
+	if err := m.checkSettings(); err != nil {
+		return err
+	}
 	for _, meth := range m.Methods {
 		for _, t := range []string{meth.Params, meth.Result} {
 			if _, ok := m.Types.Lookup(t); t != "" && !ok {
 				return fmt.Errorf("method %s: type %s is not defined", meth.Name, t)
+			}
+		}
+	}
+	return nil
+}
+
+// checkSettings checks the constraints of the Settings properties: only Settings has any, a
+// pattern compiles and is for a string, a range is whole and for an integer, an enum is for a
+// string.
+func (m *Model) checkSettings() error {
+	for _, t := range m.Types {
+		for _, p := range t.Def.Properties {
+			d := p.Def
+			if !d.constrained() && len(d.Default) == 0 {
+				continue
+			}
+			where := t.Name + "." + p.Name
+			switch {
+			case t.Name != SettingsType:
+				return fmt.Errorf("%s: only %s properties take constraints", where, SettingsType)
+			case d.Pattern != "" && d.Type != "string":
+				return fmt.Errorf("%s: a pattern needs type string", where)
+			case len(d.Enum) > 0 && d.Type != "string":
+				return fmt.Errorf("%s: an enum needs type string", where)
+			case (d.Minimum == nil) != (d.Maximum == nil):
+				return fmt.Errorf("%s: give both minimum and maximum, or neither", where)
+			case d.Minimum != nil && d.Type != "integer":
+				return fmt.Errorf("%s: a range needs type integer", where)
+			case d.Minimum != nil && *d.Minimum > *d.Maximum:
+				return fmt.Errorf("%s: minimum is above maximum", where)
+			}
+			if d.Pattern != "" {
+				if _, err := regexp.Compile(d.Pattern); err != nil {
+					return fmt.Errorf("%s: pattern: %w", where, err)
+				}
 			}
 		}
 	}

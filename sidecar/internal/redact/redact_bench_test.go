@@ -2,12 +2,13 @@ package redact
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
 
-// Scrub runs on every error message and log line that leaves the sidecar, against every secret it
-// has seen: a long-running sidecar holds a few hundred.
+// Scrub runs on every result, error message and log line that leaves the sidecar, against every
+// secret it has seen: a long-running sidecar holds a few hundred.
 
 func BenchmarkScrub(b *testing.B) {
 	text := "operation error STS: AssumeRole, https response error StatusCode: 403, RequestID: 4f0e7a4c-1d2b-4a8e-9b1c-3d5e6f708192, " +
@@ -40,4 +41,42 @@ func BenchmarkScrub(b *testing.B) {
 			}
 		}
 	})
+	// Real session tokens are ~1,000 random characters, so every window of them is distinct; a
+	// tool result is a few KB.
+	r := rand.New(rand.NewPCG(1, 2))
+	many := &Secrets{}
+	var tok string
+	for range 150 {
+		tok = randomSecret(r, 1000)
+		many.Add(randomSecret(r, 40), tok)
+	}
+	result := strings.Repeat(text+"\n", 15)
+	b.Run("sessions=150/result=4KB", func(b *testing.B) {
+		b.SetBytes(int64(len(result)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if out := many.Scrub(result); len(out) != len(result) {
+				b.Fatal("scrubbed a text with no secret in it")
+			}
+		}
+	})
+	hit := result + strings.ToUpper(tok[100:140])
+	b.Run("sessions=150/result=4KB/hit", func(b *testing.B) {
+		b.SetBytes(int64(len(hit)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if out := many.Scrub(hit); !strings.HasSuffix(out, Placeholder) {
+				b.Fatal("secret not scrubbed")
+			}
+		}
+	})
+}
+
+func randomSecret(r *rand.Rand, n int) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[r.IntN(len(alphabet))]
+	}
+	return string(b)
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/sourcegraph/jsonrpc2"
 	"go.uber.org/zap"
+
+	"awsflow-sts/sidecar/internal/clip"
 )
 
 // cancelParams is the params of $/cancelRequest.
@@ -35,11 +37,11 @@ func (s *Server) cancelRequest(ctx context.Context, conn *jsonrpc2.Conn, req *js
 	c := s.byID[id]
 	s.mu.Unlock()
 	if c == nil {
-		s.log.Debug("ignored $/cancelRequest for an id not in flight", zap.String("id", clip(id.String(), maxLoggedID)))
+		s.log.Debug("ignored $/cancelRequest for an id not in flight", zap.String("id", clip.Echo(id.String())))
 		return
 	}
 	c.cancel()
-	s.log.Debug("cancel requested", zap.String("id", clip(id.String(), maxLoggedID)))
+	s.log.Debug("cancel requested", zap.String("id", clip.Echo(id.String())))
 }
 
 // parseCancelID reads {"id": <string or non-negative integer>}.

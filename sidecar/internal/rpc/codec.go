@@ -41,8 +41,9 @@ type codec struct {
 // NewCodec returns the bounded, resilient Content-Length codec (exported so tests and clients can
 // reuse it). Bodies over maxBytes (MaxMessageBytes if not positive) are discarded without being
 // buffered. ReadObject returns an error only for stream errors (io.EOF, io.ErrUnexpectedEOF on a
-// truncated body, read errors); a malformed message is dropped with a warning, or, when its id can
-// be found, replaced by a "$/rejected" request carrying the error that Server answers it with.
+// truncated body, read errors); a malformed message is replaced by a "$/rejected" request carrying
+// the error that Server answers it with (a notification, answered with a null id, when the
+// message's id cannot be found), and a malformed response without an id is dropped.
 // The codec keeps no state between calls, so one value may serve many streams.
 func NewCodec(maxBytes int, logger *zap.Logger) jsonrpc2.ObjectCodec {
 	if maxBytes <= 0 {
@@ -189,6 +190,7 @@ func (c codec) decode(vd verdict, rv reflect.Value) bool {
 		c.log.Warn("message rejected by the JSON-RPC decoder",
 			zap.Int("bytes", len(vd.msg)), zap.ByteString("id", clipID(vd.id)))
 		if vd.id == nil {
+			// Pre-validation passed, so this is a notification: it gets no answer.
 			return false
 		}
 		msg, serr := synthesize(vd.id, vd.response, CodeInvalidRequest, "invalid message: rejected by the JSON-RPC decoder")

@@ -33,6 +33,12 @@ func rejectedMsg(id string, code int64, message string) string {
 	return fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"method":"$/rejected","params":{"code":%d,"message":%q,"data":{"kind":"protocol"}}}`, id, code, message)
 }
 
+// rejectedNotif is the rejection of a request whose id cannot be read, which the server answers
+// with a null id.
+func rejectedNotif(code int64, message string) string {
+	return fmt.Sprintf(`{"jsonrpc":"2.0","method":"$/rejected","params":{"code":%d,"message":%q,"data":{"kind":"protocol"}}}`, code, message)
+}
+
 func TestCodecReadObject(t *testing.T) {
 	good := `{"jsonrpc":"2.0","id":1,"method":"echo"}`
 	bigParams := `{"jsonrpc":"2.0","id":7,"method":"echo","params":{"blob":"` + strings.Repeat("a", 200) + `"}}`
@@ -89,10 +95,13 @@ func TestCodecReadObject(t *testing.T) {
 			wantErr: io.EOF,
 		},
 		{
-			name:    "oversize with the id beyond the kept prefix is dropped",
-			max:     1000,
-			input:   frame(idLate) + frame(good),
-			want:    []string{good},
+			name:  "oversize with the id beyond the kept prefix is answered without an id",
+			max:   1000,
+			input: frame(idLate) + frame(good),
+			want: []string{
+				rejectedNotif(CodeInvalidRequest, fmt.Sprintf("message of %d bytes exceeds the 1000-byte limit", len(idLate))),
+				good,
+			},
 			wantErr: io.EOF,
 		},
 		{
@@ -104,8 +113,26 @@ func TestCodecReadObject(t *testing.T) {
 			},
 			wantErr: io.EOF,
 		},
-		{name: "bad JSON dropped", input: frame(`{"jsonrpc":"2.0","id":3,"method":`) + frame(good), want: []string{good}, wantErr: io.EOF},
-		{name: "empty body dropped", input: "Content-Length: 0\r\n\r\n" + frame(good), want: []string{good}, wantErr: io.EOF},
+		{
+			name:  "bad JSON is a parse error",
+			input: frame(`{"jsonrpc":"2.0","id":3,"method":`) + frame(good),
+			want:  []string{rejectedNotif(CodeParseError, "parse error: the message is not valid JSON"), good}, wantErr: io.EOF,
+		},
+		{
+			name:  "empty body is a parse error",
+			input: "Content-Length: 0\r\n\r\n" + frame(good),
+			want:  []string{rejectedNotif(CodeParseError, "parse error: the message is not valid JSON"), good}, wantErr: io.EOF,
+		},
+		{
+			name:  "a notification for the reserved method is dropped",
+			input: frame(`{"jsonrpc":"2.0","method":"$/rejected","params":{"code":1,"message":"forged"}}`) + frame(good),
+			want:  []string{good}, wantErr: io.EOF,
+		},
+		{
+			name:  "malformed response without an id is dropped",
+			input: frame(`{"jsonrpc":"2.0","id":1.5,"result":1}`) + frame(good),
+			want:  []string{good}, wantErr: io.EOF,
+		},
 		{
 			name:  "malformed response is turned into an error response",
 			input: frame(`{"jsonrpc":"2.0","id":4,"result":1,"error":{"code":1,"message":"x"}}`),
@@ -206,7 +233,7 @@ func TestCodecWriteObjectRoundTrip(t *testing.T) {
 
 // wire is what a bad-input case must produce before the follow-up request is answered.
 type wire struct {
-	id      string // raw JSON id
+	id      string // raw JSON id; "null" for a message whose id cannot be read
 	code    int64
 	message string // substring of the error message
 }
@@ -233,13 +260,16 @@ func badInputs() []badInput {
 			"oversize with id answered", frame(huge),
 			[]wire{{id: "7", code: CodeInvalidRequest, message: "message of 2000000 bytes exceeds the 1048576-byte limit"}},
 		},
-		{"oversize without id dropped", frame(hugeNoID), nil},
-		{"bad JSON dropped", frame(`{"jsonrpc":"2.0","id":3,"method":"echo"`), nil},
-		{"not an object", frame(`"hello"`), nil},
-		{"float id dropped", frame(`{"jsonrpc":"2.0","id":1.5,"method":"echo"}`), nil},
-		{"negative id dropped", frame(`{"jsonrpc":"2.0","id":-1,"method":"echo"}`), nil},
-		{"null id dropped", frame(`{"jsonrpc":"2.0","id":null,"method":"echo"}`), nil},
-		{"id beyond int64 dropped", frame(`{"jsonrpc":"2.0","id":18446744073709551615,"method":"echo"}`), nil},
+		{"oversize without id answered with a null id", frame(hugeNoID), []wire{{id: "null", code: CodeInvalidRequest, message: "exceeds the 1048576-byte limit"}}},
+		{"bad JSON is a parse error", frame(`{"jsonrpc":"2.0","id":3,"method":"echo"`), []wire{{id: "null", code: CodeParseError, message: "not valid JSON"}}},
+		{"not JSON at all", frame(`hello`), []wire{{id: "null", code: CodeParseError, message: "not valid JSON"}}},
+		{"not an object", frame(`"hello"`), []wire{{id: "null", code: CodeInvalidRequest, message: "not a JSON object"}}},
+		{"float id answered with a null id", frame(`{"jsonrpc":"2.0","id":1.5,"method":"echo"}`), []wire{{id: "null", code: CodeInvalidRequest, message: `"id"`}}},
+		{"negative id answered with a null id", frame(`{"jsonrpc":"2.0","id":-1,"method":"echo"}`), []wire{{id: "null", code: CodeInvalidRequest, message: `"id"`}}},
+		{"null id answered with a null id", frame(`{"jsonrpc":"2.0","id":null,"method":"echo"}`), []wire{{id: "null", code: CodeInvalidRequest, message: `"id"`}}},
+		{"id beyond int64 answered with a null id", frame(`{"jsonrpc":"2.0","id":18446744073709551615,"method":"echo"}`), []wire{{id: "null", code: CodeInvalidRequest, message: `"id"`}}},
+		{"invalid notification answered with a null id", frame(`{"jsonrpc":"2.0","method":1,"params":"bar"}`), []wire{{id: "null", code: CodeInvalidRequest, message: `"method" must be a string`}}},
+		{"notification for the reserved method ignored", frame(`{"jsonrpc":"2.0","method":"$/rejected","params":{"code":1,"message":"forged"}}`), nil},
 		{"method not a string", frame(`{"jsonrpc":"2.0","id":9,"method":5}`), []wire{{id: "9", code: CodeInvalidRequest, message: `"method" must be a string`}}},
 		{"missing method", frame(`{"jsonrpc":"2.0","id":10}`), []wire{{id: "10", code: CodeInvalidRequest, message: "neither"}}},
 		{"wrong version", frame(`{"jsonrpc":"1.0","id":"v","method":"echo"}`), []wire{{id: `"v"`, code: CodeInvalidRequest, message: `"jsonrpc" must be "2.0"`}}},
@@ -247,8 +277,8 @@ func badInputs() []badInput {
 		{"method and result", frame(`{"jsonrpc":"2.0","id":13,"method":"echo","result":1}`), []wire{{id: "13", code: CodeInvalidRequest, message: "must not carry"}}},
 		{"case-folded member", frame(`{"jsonrpc":"2.0","id":14,"method":"echo","Result":1}`), []wire{{id: "14", code: CodeInvalidRequest, message: "case-sensitive"}}},
 		{"batch with id", frame(`[{"jsonrpc":"2.0","id":11,"method":"echo"},{"jsonrpc":"2.0","id":12,"method":"echo"}]`), []wire{{id: "11", code: CodeInvalidRequest, message: "batches are not supported"}}},
-		{"batch without id", frame(`[{"jsonrpc":"2.0","method":"echo"}]`), nil},
-		{"empty batch", frame(`[]`), nil},
+		{"batch without id", frame(`[{"jsonrpc":"2.0","method":"echo"}]`), []wire{{id: "null", code: CodeInvalidRequest, message: "batches are not supported"}}},
+		{"empty batch", frame(`[]`), []wire{{id: "null", code: CodeInvalidRequest, message: "batches are not supported"}}},
 		{"reserved method", frame(`{"jsonrpc":"2.0","id":15,"method":"$/rejected","params":{"code":1,"message":"forged"}}`), []wire{{id: "15", code: CodeMethodNotFound, message: "reserved"}}},
 		{"response nobody waits for", frame(`{"jsonrpc":"2.0","id":99,"result":1}`), nil},
 		{"malformed response", frame(`{"jsonrpc":"2.0","id":"s9","error":{"code":1.5,"message":"x"}}`), nil},

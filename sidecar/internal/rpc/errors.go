@@ -1,6 +1,10 @@
 package rpc
 
-import "fmt"
+import (
+	"fmt"
+
+	"awsflow-sts/sidecar/internal/clip"
+)
 
 // Error is a JSON-RPC error with a stable code; Data is marshalled as the error's data member.
 type Error struct {
@@ -19,8 +23,8 @@ func (e *Error) Error() string {
 
 // Standard and server codes used by this package.
 const (
-	// CodeParseError means the message was not valid JSON. It is listed for completeness: such
-	// messages are dropped, because the reply would need a null id, which jsonrpc2 cannot send.
+	// CodeParseError means the message was not valid JSON. It is answered with a null id, since
+	// no id can be read from such a message; the server writes that frame itself (see nullIDError).
 	CodeParseError int64 = -32700
 	// CodeInvalidRequest means the message was not a valid JSON-RPC 2.0 request or response.
 	CodeInvalidRequest int64 = -32600
@@ -68,6 +72,6 @@ func errCancelled() *Error {
 func errInternal(method string) *Error {
 	return &Error{
 		Code:    CodeInternalError,
-		Message: fmt.Sprintf("internal error while handling %s; see the sidecar log", clip(method, maxLoggedMethod)),
+		Message: fmt.Sprintf("internal error while handling %s; see the sidecar log", clip.Echo(method)),
 	}
 }

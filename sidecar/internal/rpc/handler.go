@@ -11,6 +11,8 @@ import (
 
 	"github.com/sourcegraph/jsonrpc2"
 	"go.uber.org/zap"
+
+	"awsflow-sts/sidecar/internal/clip"
 )
 
 // handler is the jsonrpc2.Handler of a Server; jsonrpc2 calls it on the read loop.
@@ -60,11 +62,11 @@ func (s *Server) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 	case m.Notification && !req.Notif:
 		s.refuse(ctx, conn, req, start, notificationOnly(req.Method))
 	case !m.Notification && req.Notif:
-		s.log.Debug("ignored notification for a request method", zap.String("method", clip(req.Method, maxLoggedMethod)))
+		s.log.Debug("ignored notification for a request method", zap.String("method", clip.Echo(req.Method)))
 	case !req.Notif && s.inFlight(req.ID):
 		s.refuse(ctx, conn, req, start, &Error{
 			Code:    CodeInvalidRequest,
-			Message: fmt.Sprintf("request id %s is already in flight", clip(req.ID.String(), maxLoggedID)),
+			Message: fmt.Sprintf("request id %s is already in flight", clip.Echo(req.ID.String())),
 			Data:    protocolData,
 		})
 	case req.Method == s.opts.ShutdownMethod:
@@ -104,7 +106,7 @@ func (s *Server) inFlight(id jsonrpc2.ID) bool {
 func (s *Server) refuse(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request, start time.Time, e *Error) {
 	if req.Notif {
 		s.log.Debug("dropped notification",
-			zap.String("method", clip(req.Method, maxLoggedMethod)), zap.Int64("code", e.Code))
+			zap.String("method", clip.Echo(req.Method)), zap.Int64("code", e.Code))
 		return
 	}
 	s.respond(ctx, conn, req, start, outcome{err: e})
@@ -112,29 +114,47 @@ func (s *Server) refuse(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 
 func (s *Server) unknown(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request, start time.Time) {
 	if req.Notif {
-		s.log.Debug("ignored unknown notification", zap.String("method", clip(req.Method, maxLoggedMethod)))
+		s.log.Debug("ignored unknown notification", zap.String("method", clip.Echo(req.Method)))
 		return
 	}
 	s.refuse(ctx, conn, req, start, &Error{
 		Code:    CodeMethodNotFound,
-		Message: fmt.Sprintf("method %q not found; known methods: %s", clip(req.Method, maxLoggedMethod), s.known),
+		Message: fmt.Sprintf("method %q not found; known methods: %s", clip.Echo(req.Method), s.known),
 	})
 }
 
 func notificationOnly(method string) *Error {
 	return &Error{
 		Code:    CodeInvalidRequest,
-		Message: fmt.Sprintf("%q is a notification and must be sent without an id", clip(method, maxLoggedMethod)),
+		Message: fmt.Sprintf("%q is a notification and must be sent without an id", clip.Echo(method)),
 	}
 }
 
-// dispatch runs a non-inline method in its own goroutine, bounded by the semaphore and the queue.
+// laneOf is the lane a call of m runs in.
+func laneOf(req *jsonrpc2.Request, m Method) int {
+	if m.Local {
+		return laneLocal
+	}
+	if m.LocalCall != nil {
+		var params json.RawMessage
+		if req.Params != nil {
+			params = *req.Params
+		}
+		if m.LocalCall(params) {
+			return laneLocal
+		}
+	}
+	return laneNetwork
+}
+
+// dispatch runs a non-inline method in its own goroutine, bounded by its lane's slots and queue.
 func (s *Server) dispatch(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request, m Method, start time.Time) {
+	l := &s.lanes[laneOf(req, m)]
 	// Taking a free slot here, on the read loop, keeps the queue count exact: a request that can
 	// run at once is never counted as waiting.
 	running := false
 	select {
-	case s.sem <- struct{}{}:
+	case l.sem <- struct{}{}:
 		running = true
 	default:
 	}
@@ -142,12 +162,12 @@ func (s *Server) dispatch(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc
 	c := &call{id: req.ID, notif: req.Notif, cancel: cancel}
 
 	s.mu.Lock()
-	busy := !running && s.queued >= s.opts.MaxQueued
+	busy := !running && l.queued >= s.opts.MaxQueued
 	if s.closed || busy {
 		s.mu.Unlock()
 		cancel()
 		if running {
-			<-s.sem
+			<-l.sem
 		}
 		if busy {
 			s.refuse(ctx, conn, req, start, &Error{Code: CodeServerBusy, Message: "the server is busy; too many requests are waiting"})
@@ -155,7 +175,7 @@ func (s *Server) dispatch(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc
 		return
 	}
 	if !running {
-		s.queued++
+		l.queued++
 	}
 	s.active++
 	s.calls[c] = struct{}{}
@@ -165,7 +185,7 @@ func (s *Server) dispatch(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc
 	s.wg.Add(1)
 	s.mu.Unlock()
 
-	s.start(func() { s.run(hctx, conn, req, m, c, running, start) })
+	s.start(func() { s.run(hctx, conn, req, m, c, l, running, start) })
 	if running {
 		// Let the call start on this thread while the read loop waits its turn: the read loop's
 		// next read blocks the thread in a system call, and the call would otherwise wait for
@@ -175,7 +195,7 @@ func (s *Server) dispatch(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc
 }
 
 // start runs f on a worker goroutine: an idle one if there is one, else a new one. A worker waits
-// for the next call when it is done, while fewer than MaxConcurrent wait, and so keeps the stack
+// for the next call when it is done, while fewer than both lanes' slots wait, and so keeps the stack
 // that calls into the AWS SDK grow to (a new goroutine copies its stack several times as it
 // grows, on every call; docs/BENCHMARKS.md). Workers end when Serve does.
 func (s *Server) start(f func()) {
@@ -191,7 +211,7 @@ func (s *Server) worker(f func()) {
 	defer s.workers.Done()
 	for {
 		f()
-		if s.idle.Add(1) > int32(s.opts.MaxConcurrent) {
+		if s.idle.Add(1) > int32(s.opts.MaxConcurrent+s.opts.MaxLocalConcurrent) {
 			s.idle.Add(-1)
 			return
 		}
@@ -207,10 +227,10 @@ func (s *Server) worker(f func()) {
 
 // run waits for a slot if needed, runs the handler unless the call was cancelled first, and
 // answers.
-func (s *Server) run(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request, m Method, c *call, running bool, start time.Time) {
+func (s *Server) run(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request, m Method, c *call, l *lane, running bool, start time.Time) {
 	defer s.wg.Done()
 	if !running {
-		running = s.waitSlot(ctx)
+		running = s.waitSlot(ctx, l)
 	}
 	var out outcome
 	if ctx.Err() != nil {
@@ -227,7 +247,7 @@ func (s *Server) run(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Req
 	s.mu.Unlock()
 	s.respond(ctx, conn, req, start, out)
 	if running {
-		<-s.sem
+		<-l.sem
 	}
 	c.cancel()
 	// Count the call finished only once answered, so a shutdown reply follows its reply.
@@ -241,15 +261,15 @@ func (s *Server) run(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Req
 	s.mu.Unlock()
 }
 
-// waitSlot waits for a handler slot, or for ctx to be cancelled while queued.
-func (s *Server) waitSlot(ctx context.Context) bool {
+// waitSlot waits for a slot in l, or for ctx to be cancelled while queued.
+func (s *Server) waitSlot(ctx context.Context, l *lane) bool {
 	defer func() {
 		s.mu.Lock()
-		s.queued--
+		l.queued--
 		s.mu.Unlock()
 	}()
 	select {
-	case s.sem <- struct{}{}:
+	case l.sem <- struct{}{}:
 		return true
 	case <-ctx.Done():
 		return false
@@ -272,7 +292,7 @@ func (s *Server) invoke(ctx context.Context, req *jsonrpc2.Request, h HandlerFun
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("handler panicked",
-				zap.String("method", clip(req.Method, maxLoggedMethod)),
+				zap.String("method", clip.Echo(req.Method)),
 				zap.String("id", idOf(req)),
 				zap.String("panic", s.opts.Scrub(fmt.Sprint(r))),
 				zap.String("stack", s.opts.Scrub(string(debug.Stack()))))
@@ -313,7 +333,7 @@ func (s *Server) failure(ctx context.Context, method string, err error) outcome 
 // written first, so it is in the log by the time the peer has the answer.
 func (s *Server) respond(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request, start time.Time, out outcome) {
 	fields := []zap.Field{
-		zap.String("method", clip(req.Method, maxLoggedMethod)),
+		zap.String("method", clip.Echo(req.Method)),
 		zap.String("id", idOf(req)),
 		zap.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 	}
@@ -379,7 +399,7 @@ func (s *Server) wireError(e *Error) *jsonrpc2.Error {
 func (s *Server) sent(err error, req *jsonrpc2.Request) {
 	if err != nil && !errors.Is(err, jsonrpc2.ErrClosed) {
 		s.log.Warn("could not send reply",
-			zap.String("method", clip(req.Method, maxLoggedMethod)),
+			zap.String("method", clip.Echo(req.Method)),
 			zap.String("id", idOf(req)),
 			zap.Error(err))
 	}
@@ -390,5 +410,5 @@ func idOf(req *jsonrpc2.Request) string {
 	if req.Notif {
 		return ""
 	}
-	return clip(req.ID.String(), maxLoggedID)
+	return clip.Echo(req.ID.String())
 }

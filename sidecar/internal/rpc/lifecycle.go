@@ -48,22 +48,36 @@ func (s *Server) shutdown(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc
 	}()
 }
 
+// cancelGrace is how long shutdown waits, after cancelling the calls still in flight, for them to
+// answer (cancelled), so their answers come before shutdown's; a call that ignores cancellation
+// does not hold shutdown longer.
+const cancelGrace = 250 * time.Millisecond
+
 // drain waits for in-flight calls, cancelling them after DrainTimeout.
 func (s *Server) drain(ctx context.Context, drained <-chan struct{}) {
 	timer := time.NewTimer(s.opts.DrainTimeout)
 	defer timer.Stop()
 	select {
 	case <-drained:
+		return
 	case <-ctx.Done():
+		return
 	case <-timer.C:
-		s.mu.Lock()
-		n := len(s.calls)
-		for c := range s.calls {
-			c.cancel()
-		}
-		s.mu.Unlock()
-		s.log.Warn("shutdown drain timed out; cancelled in-flight calls",
-			zap.Int("calls", n), zap.Duration("timeout", s.opts.DrainTimeout))
+	}
+	s.mu.Lock()
+	n := len(s.calls)
+	for c := range s.calls {
+		c.cancel()
+	}
+	s.mu.Unlock()
+	s.log.Warn("shutdown drain timed out; cancelled in-flight calls",
+		zap.Int("calls", n), zap.Duration("timeout", s.opts.DrainTimeout))
+	grace := time.NewTimer(cancelGrace)
+	defer grace.Stop()
+	select {
+	case <-drained:
+	case <-ctx.Done():
+	case <-grace.C:
 	}
 }
 
@@ -99,7 +113,37 @@ func (s *Server) answerRejected(ctx context.Context, conn *jsonrpc2.Conn, req *j
 	if len(p.Data) > 0 {
 		e.Data = p.Data
 	}
+	if req.Notif {
+		s.answerNullID(conn, e)
+		return
+	}
 	hctx, cancel := requestContext(ctx, req)
 	defer cancel()
 	s.refuse(hctx, conn, req, start, e)
+}
+
+// nullIDError is an error response to a message whose id could not be read. jsonrpc2.ID has no
+// null, so it is written to the stream directly.
+type nullIDError struct {
+	JSONRPC string          `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id"`
+	Error   *jsonrpc2.Error `json:"error"`
+}
+
+// answerNullID sends e with a null id, as JSON-RPC asks for a message whose id cannot be read.
+func (s *Server) answerNullID(conn *jsonrpc2.Conn, e *Error) {
+	s.log.Info("request failed", zap.String("id", "null"), zap.Int64("code", e.Code))
+	stream := s.stream.Load()
+	if stream == nil {
+		return
+	}
+	select {
+	case <-conn.DisconnectNotify():
+		return
+	default:
+	}
+	frame := nullIDError{JSONRPC: "2.0", ID: json.RawMessage("null"), Error: s.wireError(e)}
+	if err := stream.WriteObject(&frame); err != nil {
+		s.log.Warn("could not send reply", zap.String("id", "null"), zap.Error(err))
+	}
 }

@@ -34,16 +34,28 @@ type Method struct {
 	// Notification: when true the method is a notification handler (no reply); id-bearing calls
 	// get CodeInvalidRequest. When false, notifications naming the method are ignored.
 	Notification bool
+	// Local methods answer from the process's own state, never over the network (listing or
+	// switching sessions). They run in a lane of their own, with their own slots and queue, so
+	// that any number of calls waiting on a slow endpoint cannot delay them.
+	Local bool
+	// LocalCall, when set, tells for one request of a method that is not Local whether it is
+	// local after all (a tool command that only reads the session store). It runs on the read
+	// loop with the request's raw params (nil if none), so it must be cheap.
+	LocalCall func(params json.RawMessage) bool
 }
 
 // Options configure a Server. Zero values select the defaults.
 type Options struct {
 	// Methods maps method names to their handlers.
 	Methods map[string]Method
-	// MaxConcurrent bounds the handlers running at once (default 2*GOMAXPROCS, min 4).
+	// MaxConcurrent bounds the handlers of methods that are not Local running at once (default
+	// 2*GOMAXPROCS, min 4).
 	MaxConcurrent int
-	// MaxQueued bounds the requests waiting for a slot before new ones get CodeServerBusy
-	// (default 4096).
+	// MaxLocalConcurrent bounds the handlers of Local methods running at once, in their own lane
+	// (default MaxConcurrent).
+	MaxLocalConcurrent int
+	// MaxQueued bounds the requests waiting for a slot in one lane before new ones get
+	// CodeServerBusy (default 4096).
 	MaxQueued int
 	// MaxMessageBytes is the largest message body accepted (default MaxMessageBytes).
 	MaxMessageBytes int
@@ -54,12 +66,18 @@ type Options struct {
 	InitializeMethod string
 	// ShutdownMethod, when set, names the request after which new requests get CodeShuttingDown;
 	// its handler runs only after all in-flight calls have finished (or DrainTimeout has passed,
-	// after which they are cancelled). It needs no entry in Methods; without one it answers null.
+	// after which they are cancelled and it runs at once). It needs no entry in Methods; without
+	// one it answers null.
 	ShutdownMethod string
-	// DrainTimeout bounds how long ShutdownMethod waits for in-flight calls (default 5s).
+	// DrainTimeout bounds how long ShutdownMethod waits for in-flight calls (default 1s); those
+	// still running are then cancelled and given a moment to answer.
 	DrainTimeout time.Duration
 	// ExitMethod names the notification that closes the connection (default "exit").
 	ExitMethod string
+	// OnDisconnect, when set, is called once when the connection ends (exit, end of input, a
+	// stream error or cancellation), before Serve waits for handlers still running, with whether
+	// shutdown was requested. A process can use it to end even if a handler never returns.
+	OnDisconnect func(shutdownRequested bool)
 	// Scrub, when set, is applied to every error Message and to logged panic values and error
 	// texts before they leave the process (secrets redaction).
 	Scrub func(string) string
@@ -67,7 +85,7 @@ type Options struct {
 
 const (
 	defaultMaxQueued    = 4096
-	defaultDrainTimeout = 5 * time.Second
+	defaultDrainTimeout = 1 * time.Second
 	defaultExitMethod   = "exit"
 	methodCancel        = "$/cancelRequest"
 )
@@ -80,7 +98,8 @@ type Server struct {
 	opts  Options
 	log   *zap.Logger
 	known string // request methods, for CodeMethodNotFound messages
-	sem   chan struct{}
+	// lanes hold the slots and queue counts: laneNetwork for most methods, laneLocal for Local ones.
+	lanes [2]lane
 
 	conn    atomic.Pointer[jsonrpc2.Conn]
 	stream  atomic.Pointer[trackedStream] // the connection's stream, for replies written directly
@@ -103,12 +122,22 @@ type Server struct {
 	shuttingDown      bool
 	shutdownRequested bool
 	exited            bool
-	queued            int                   // calls waiting for a slot
 	active            int                   // calls dispatched and not finished
 	drained           chan struct{}         // closed when active reaches 0 during shutdown
 	calls             map[*call]struct{}    // every dispatched call, to cancel on drain timeout
 	byID              map[jsonrpc2.ID]*call // dispatched requests, for $/cancelRequest
 }
+
+// lane is a set of handler slots with its own queue.
+type lane struct {
+	sem    chan struct{}
+	queued int // calls waiting for a slot; guarded by Server.mu
+}
+
+const (
+	laneNetwork = iota
+	laneLocal
+)
 
 // call is one dispatched (non-inline) request or notification.
 type call struct {
@@ -121,6 +150,9 @@ type call struct {
 func NewServer(opts Options) *Server {
 	if opts.MaxConcurrent <= 0 {
 		opts.MaxConcurrent = max(2*runtime.GOMAXPROCS(0), 4)
+	}
+	if opts.MaxLocalConcurrent <= 0 {
+		opts.MaxLocalConcurrent = opts.MaxConcurrent
 	}
 	if opts.MaxQueued <= 0 {
 		opts.MaxQueued = defaultMaxQueued
@@ -161,7 +193,10 @@ func NewServer(opts Options) *Server {
 		opts:  opts,
 		log:   opts.Logger,
 		known: strings.Join(names, ", "),
-		sem:   make(chan struct{}, opts.MaxConcurrent),
+		lanes: [2]lane{
+			laneNetwork: {sem: make(chan struct{}, opts.MaxConcurrent)},
+			laneLocal:   {sem: make(chan struct{}, opts.MaxLocalConcurrent)},
+		},
 		calls: make(map[*call]struct{}),
 		byID:  make(map[jsonrpc2.ID]*call),
 
@@ -191,7 +226,11 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) (shutdownReq
 	<-conn.DisconnectNotify()
 	s.mu.Lock()
 	s.closed = true
+	requested := s.shutdownRequested
 	s.mu.Unlock()
+	if s.opts.OnDisconnect != nil {
+		s.opts.OnDisconnect(requested)
+	}
 	// The connection context is cancelled by now, so handlers are returning.
 	s.wg.Wait()
 	close(s.stopWorkers)
@@ -200,7 +239,7 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) (shutdownReq
 	<-stream.done
 
 	s.mu.Lock()
-	exited, requested := s.exited, s.shutdownRequested
+	exited := s.exited
 	s.mu.Unlock()
 	switch {
 	case exited, errors.Is(stream.err, io.EOF):

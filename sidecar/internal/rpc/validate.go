@@ -8,14 +8,18 @@ import (
 	"strings"
 
 	"go.uber.org/zap"
+
+	"awsflow-sts/sidecar/internal/clip"
 )
 
 // Pre-validation: jsonrpc2 closes the connection whenever it cannot decode a message, so every
 // body is checked here first, with encoding/json, against what jsonrpc2's decoders accept.
 // Problems found are reported to the peer through a synthetic "$/rejected" request (for requests)
-// or a synthetic error response (for responses) that reuses the message's id. Messages whose id
-// cannot be found are dropped: JSON-RPC would have us reply with a null id, which jsonrpc2.ID
-// cannot express.
+// or a synthetic error response (for responses) that reuses the message's id. A request whose id
+// cannot be found (and a body that is not JSON at all) becomes a "$/rejected" notification, which
+// the server answers with an error whose id is null, as JSON-RPC asks: jsonrpc2.ID cannot be null,
+// so that frame is written directly. Malformed responses without a usable id are dropped: the
+// peer is not waiting for an answer to its answer.
 
 // methodRejected is the synthetic method carrying a rejection to the server's handler. A peer
 // request using it is itself rejected, so the handler can trust every one it sees.
@@ -64,11 +68,9 @@ func (c codec) inspect(body []byte) verdict {
 		}
 	}
 	if !json.Valid(body) {
-		c.log.Warn("dropped message: not valid JSON", zap.Int("bytes", len(body)))
-		return verdict{}
+		return c.reject(verdict{}, int64(len(body)), CodeParseError, "parse error: the message is not valid JSON")
 	}
-	c.log.Warn("dropped message: not a JSON object", zap.Int("bytes", len(body)))
-	return verdict{}
+	return c.reject(verdict{}, int64(len(body)), CodeInvalidRequest, "invalid request: the message is not a JSON object")
 }
 
 // object judges a body holding a single JSON object, decoded into m.
@@ -82,6 +84,11 @@ func (c codec) object(body []byte, m map[string]json.RawMessage) verdict {
 	}
 	code := CodeInvalidRequest
 	if problem == "" && !vd.response && methodOf(m) == methodRejected {
+		if _, ok := m["id"]; !ok {
+			// A notification to an unknown method: no answer, as for any other.
+			c.log.Warn("dropped a notification for a reserved method", zap.Int("bytes", len(body)))
+			return verdict{}
+		}
 		code, problem = CodeMethodNotFound, fmt.Sprintf("method %q is reserved", methodRejected)
 	}
 	if problem == "" {
@@ -98,14 +105,17 @@ func (c codec) object(body []byte, m map[string]json.RawMessage) verdict {
 	return c.reject(vd, int64(len(body)), code, prefix+problem)
 }
 
-// reject replaces a message by a rejection addressed to its id, or drops it if it has none.
+// reject replaces a message by a rejection addressed to its id, or, for a request without a usable
+// id, by one the server answers with a null id. A response without a usable id is dropped.
 func (c codec) reject(vd verdict, size int64, code int64, message string) verdict {
-	fields := []zap.Field{zap.String("reason", message), zap.Int64("bytes", size)}
-	if vd.id == nil {
-		c.log.Warn("dropped message without a usable id", fields...)
+	fields := []zap.Field{zap.String("reason", message), zap.Int64("bytes", size), zap.Int64("code", code)}
+	if vd.id == nil && vd.response {
+		c.log.Warn("dropped response without a usable id", fields...)
 		return verdict{}
 	}
-	fields = append(fields, zap.ByteString("id", clipID(vd.id)))
+	if vd.id != nil {
+		fields = append(fields, zap.ByteString("id", clipID(vd.id)))
+	}
 	msg, err := synthesize(vd.id, vd.response, code, message)
 	if err != nil {
 		c.log.Warn("dropped message", append(fields, zap.Error(err))...)
@@ -353,7 +363,7 @@ func isStructured(raw json.RawMessage) bool {
 }
 
 // synthesize builds the message that carries a rejection: a "$/rejected" request that the
-// server's handler answers, or, for a malformed response, an error response that completes the
+// server's handler answers (a notification when id is nil, answered with a null id), or, for a malformed response, an error response that completes the
 // server's pending call instead of answering the peer in its own id space.
 func synthesize(id []byte, response bool, code int64, message string) ([]byte, error) {
 	data, err := json.Marshal(protocolData)
@@ -371,7 +381,7 @@ func synthesize(id []byte, response bool, code int64, message string) ([]byte, e
 	} else {
 		v = struct {
 			JSONRPC string          `json:"jsonrpc"`
-			ID      json.RawMessage `json:"id"`
+			ID      json.RawMessage `json:"id,omitempty"`
 			Method  string          `json:"method"`
 			Params  rejection       `json:"params"`
 		}{"2.0", id, methodRejected, r}
@@ -384,8 +394,8 @@ func synthesize(id []byte, response bool, code int64, message string) ([]byte, e
 }
 
 func clipID(id []byte) []byte {
-	if len(id) <= maxLoggedID {
+	if len(id) <= clip.MaxEcho {
 		return id
 	}
-	return id[:maxLoggedID]
+	return id[:clip.MaxEcho]
 }

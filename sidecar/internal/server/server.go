@@ -10,13 +10,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"go.uber.org/zap"
 
+	"awsflow-sts/sidecar/internal/clip"
 	"awsflow-sts/sidecar/internal/credfile"
 	"awsflow-sts/sidecar/internal/logging"
 	"awsflow-sts/sidecar/internal/profiles"
@@ -47,6 +51,9 @@ type Config struct {
 	// MaintainEvery is how often sessions are checked for refresh and expiry while serving
 	// (DefaultMaintainEvery when 0; never when negative, for tests that drive Store().Maintain).
 	MaintainEvery time.Duration
+	// OnDisconnect, when set, is called once when the client's connection ends, with whether
+	// shutdown came first, before Serve waits for calls still running (see rpc.Options).
+	OnDisconnect func(shutdownRequested bool)
 }
 
 // DefaultMaintainEvery is how often sessions are checked for refresh and expiry while serving.
@@ -93,7 +100,10 @@ func New(cfg Config) *Server {
 	}
 	s.runner.Prompt = s.askTokenCode
 	clients.SetPrompt(func(ctx context.Context, serial, reason string) (string, error) {
-		return s.askTokenCode(ctx, protocol.MfaTokenCodeParams{SerialNumber: serial, Reason: reason})
+		code, err := s.askTokenCode(ctx, protocol.MfaTokenCodeParams{SerialNumber: serial, Reason: reason})
+		// The SDK sends the code to STS, which may quote it back.
+		s.secrets.Add(strings.TrimSpace(code))
+		return code, err
 	})
 	store.SetHooks(session.Hooks{Remake: s.runner.Remake, Changed: s.sessionsChanged})
 	return s
@@ -112,6 +122,7 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) (bool, error
 		ShutdownMethod:   protocol.MethodShutdown,
 		ExitMethod:       protocol.MethodExit,
 		Scrub:            s.secrets.Scrub,
+		OnDisconnect:     s.cfg.OnDisconnect,
 	})
 	s.peer.Store(srv)
 	defer s.peer.Store(nil)
@@ -171,21 +182,36 @@ func (s *Server) sessionsChanged(p protocol.SessionsChangedParams) {
 	}
 }
 
-// Methods is the method table.
+// Methods is the method table. Everything but tool/invoke of a command that calls STS is local:
+// it runs in the lane that calls waiting on an endpoint cannot fill.
 func (s *Server) Methods() map[string]rpc.Method {
 	return map[string]rpc.Method{
 		protocol.MethodInitialize:           {Handle: s.initialize, Inline: true},
 		protocol.MethodShutdown:             {Handle: func(context.Context, json.RawMessage) (any, error) { return nil, nil }, Inline: true},
 		protocol.MethodSettingsUpdate:       {Handle: s.settingsUpdate, Inline: true},
-		protocol.MethodToolInvoke:           {Handle: s.invoke},
-		protocol.MethodSessionsList:         {Handle: s.sessionsList},
-		protocol.MethodSessionsUse:          {Handle: s.sessionsUse},
-		protocol.MethodSessionsForget:       {Handle: s.sessionsForget},
-		protocol.MethodSessionsExport:       {Handle: s.sessionsExport},
-		protocol.MethodSessionsImport:       {Handle: s.sessionsImport},
-		protocol.MethodSessionsWriteProfile: {Handle: s.sessionsWriteProfile},
-		protocol.MethodProfilesList:         {Handle: s.profilesList},
+		protocol.MethodToolInvoke:           {Handle: s.invoke, LocalCall: localCommand},
+		protocol.MethodSessionsList:         {Handle: s.sessionsList, Local: true},
+		protocol.MethodSessionsUse:          {Handle: s.sessionsUse, Local: true},
+		protocol.MethodSessionsForget:       {Handle: s.sessionsForget, Local: true},
+		protocol.MethodSessionsExport:       {Handle: s.sessionsExport, Local: true},
+		protocol.MethodSessionsImport:       {Handle: s.sessionsImport, Local: true},
+		protocol.MethodSessionsWriteProfile: {Handle: s.sessionsWriteProfile, Local: true},
+		protocol.MethodProfilesList:         {Handle: s.profilesList, Local: true},
 	}
+}
+
+// localCommand tells whether tool/invoke params name a command that only acts on the session
+// store (ListSessions, UseSession, ForgetSession). Params that do not decode are not local: the
+// handler reports them.
+func localCommand(raw json.RawMessage) bool {
+	var p struct {
+		Command string `json:"command"`
+	}
+	if json.Unmarshal(raw, &p) != nil {
+		return false
+	}
+	spec, ok := protocol.Command(p.Command)
+	return ok && spec.Local
 }
 
 // Invoke runs one tool command outside JSON-RPC (the call subcommand), through the same code path
@@ -236,19 +262,84 @@ func (s *Server) settingsUpdate(_ context.Context, raw json.RawMessage) (any, er
 // applySettings takes the user's settings, or none of them if any is invalid. An empty logLevel
 // keeps the level the sidecar was started with (--log-level).
 func (s *Server) applySettings(st protocol.Settings) error {
-	invalid := func(msg string) error {
-		return &rpc.Error{Code: protocol.CodeInvalidParams, Message: msg, Data: protocol.ErrorData{Kind: "validation"}}
-	}
-	if st.MaxAttempts < 0 || st.MaxAttempts > 20 {
-		return invalid(fmt.Sprintf("settings.maxAttempts is %d; use 1 to 20 (0 for the default)", st.MaxAttempts))
+	if err := checkSettings(st); err != nil {
+		return err
 	}
 	if st.LogLevel != "" {
 		if err := logging.SetLevel(s.cfg.Logger.Level, st.LogLevel); err != nil {
-			return invalid("settings.logLevel: " + err.Error())
+			return invalidSetting("logLevel", err.Error())
 		}
 	}
 	s.clients.Update(st)
 	return nil
+}
+
+// checkSettings checks st against the protocol's rules for each setting (protocol.SettingRules,
+// which package.json's settings carry too) and the endpoint URL's parts. Values are not quoted
+// back: an endpoint URL may hold a password, and the user knows what they typed.
+func checkSettings(st protocol.Settings) error {
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("marshal settings: %w", err)
+	}
+	// Zero values are omitted, so only values that are set (not the default) are checked.
+	var values map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&values); err != nil {
+		return fmt.Errorf("decode settings: %w", err)
+	}
+	for _, r := range protocol.SettingRules {
+		switch v := values[r.Name].(type) {
+		case string:
+			if r.Pattern != nil && !r.Pattern.MatchString(v) {
+				return invalidSetting(r.Name, "must match "+r.Pattern.String())
+			}
+			if len(r.Enum) > 0 && !slices.ContainsFunc(r.Enum, func(e string) bool { return strings.EqualFold(e, v) }) {
+				return invalidSetting(r.Name, "must be one of "+strings.Join(r.Enum, ", "))
+			}
+		case json.Number:
+			n, err := v.Int64()
+			if r.HasRange && (err != nil || n < r.Minimum || n > r.Maximum) {
+				return invalidSetting(r.Name, fmt.Sprintf("is %s; use %d to %d (0 for the default)", clip.Echo(v.String()), r.Minimum, r.Maximum))
+			}
+		}
+	}
+	if st.EndpointURL != "" {
+		if problem := endpointProblem(st.EndpointURL); problem != "" {
+			return invalidSetting("endpointUrl", problem)
+		}
+	}
+	return nil
+}
+
+// endpointProblem says what is wrong with an endpoint URL, or "": calls are signed and sent to
+// it, so it must be a plain http or https URL of a host.
+func endpointProblem(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "is not a URL"
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "must start with http:// or https://"
+	case u.Opaque != "" || u.Hostname() == "":
+		return "must name a host, as in https://sts.example.com"
+	case u.User != nil:
+		return "must not carry a user name or password"
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(raw, "?#"):
+		return "must not carry a query or a fragment"
+	}
+	return ""
+}
+
+// invalidSetting is the error for a setting that breaks its rule; the field is named as the
+// protocol names it, and the hint as the user finds it in VS Code.
+func invalidSetting(name, problem string) error {
+	return &rpc.Error{
+		Code:    protocol.CodeInvalidParams,
+		Message: fmt.Sprintf("settings.%s %s; no setting was changed", name, problem),
+		Data:    protocol.ErrorData{Kind: "validation", Hint: "Fix the awsflowSts." + name + " setting."},
+	}
 }
 
 func (s *Server) invoke(ctx context.Context, raw json.RawMessage) (any, error) {
@@ -261,7 +352,7 @@ func (s *Server) invoke(ctx context.Context, raw json.RawMessage) (any, error) {
 	fields := []zap.Field{
 		zap.String("method", protocol.MethodToolInvoke),
 		zap.String("id", rpc.RequestID(ctx)),
-		zap.String("command", p.Command),
+		zap.String("command", clip.Echo(p.Command)),
 		zap.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 	}
 	if err != nil {
@@ -350,6 +441,9 @@ func (s *Server) sessionsWriteProfile(ctx context.Context, raw json.RawMessage) 
 	if p.Name == "" {
 		return nil, invalid(`params need "name": the session to write`, "")
 	}
+	if err := storableName(p.Name); err != nil {
+		return nil, err
+	}
 	if err := credfile.ValidProfileName(p.Profile); err != nil {
 		return nil, invalid("profile: "+err.Error(), "Choose a profile name such as the session's name.")
 	}
@@ -367,6 +461,11 @@ func (s *Server) sessionsWriteProfile(ctx context.Context, raw json.RawMessage) 
 	case errors.Is(err, credfile.ErrLongTermKeys):
 		return nil, &rpc.Error{Code: protocol.CodeRuleViolation, Message: s.secrets.Scrub(err.Error()), Data: protocol.ErrorData{
 			Kind: protocol.ErrorKind(protocol.CodeRuleViolation), Hint: "Choose another profile name, or confirm replacing the long-term keys (overwriteLongTermKeys).",
+		}}
+	case errors.Is(err, credfile.ErrBusy):
+		// Another program holds the file: nothing is wrong with the request, and it may be retried.
+		return nil, &rpc.Error{Code: protocol.CodeServerBusy, Message: s.secrets.Scrub(err.Error()), Data: protocol.ErrorData{
+			Kind: protocol.ErrorKind(protocol.CodeServerBusy), Hint: "Close the program using the credentials file (the AWS CLI, an SDK or another awsflow-sts) and try again; the file was not changed.",
 		}}
 	case err != nil:
 		return nil, invalid(s.secrets.Scrub(err.Error()), "Check the path and its permissions; the file was not changed.")
@@ -387,7 +486,7 @@ func (s *Server) sessionsWriteProfile(ctx context.Context, raw json.RawMessage) 
 
 // rewriteProfiles writes a refreshed session's new credentials into the credentials-file profiles
 // it was written to. A failure is logged and ends that profile's updates (the user may have
-// given the profile to something else).
+// given the profile to something else), except a busy file, which the next refresh tries again.
 func (s *Server) rewriteProfiles(name string) {
 	s.written.Lock()
 	targets := s.profiles[name]
@@ -406,6 +505,10 @@ func (s *Server) rewriteProfiles(name string) {
 		if _, err := credfile.WriteProfile(credfile.Options{Path: t.path, Profile: t.profile}, creds); err != nil {
 			s.log.Warn("refreshed session not written to its credentials-file profile", zap.String("session", name),
 				zap.String("profile", t.profile), zap.String("path", t.path), zap.String("error", s.secrets.Scrub(err.Error())))
+			if errors.Is(err, credfile.ErrBusy) {
+				// Busy for now, not given away: the next refresh tries again.
+				kept = append(kept, t)
+			}
 			continue
 		}
 		s.log.Info("refreshed session rewritten to its credentials-file profile", zap.String("session", name), zap.String("profile", t.profile))
@@ -434,7 +537,19 @@ func sessionName(raw json.RawMessage) (string, error) {
 	if p.Name == "" {
 		return "", &rpc.Error{Code: protocol.CodeInvalidParams, Message: `params need "name": the session's name`, Data: protocol.ErrorData{Kind: "validation"}}
 	}
+	if err := storableName(p.Name); err != nil {
+		return "", err
+	}
 	return p.Name, nil
+}
+
+// storableName refuses a name no stored session can have (longer than SessionName allows), so
+// that errors, which quote the name, never quote a long one.
+func storableName(name string) error {
+	if limit := protocol.Params["SessionName"].MaxLength; utf8.RuneCountInString(name) > limit {
+		return sessionErr(fmt.Errorf("%w: there is no session %q; session names are at most %d characters", session.ErrNotFound, clip.Echo(name), limit))
+	}
+	return nil
 }
 
 func sessionErr(err error) error {

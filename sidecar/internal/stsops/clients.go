@@ -9,13 +9,17 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
 
 	"awsflow-sts/sidecar/internal/protocol"
 )
@@ -53,6 +57,10 @@ type Clients struct {
 	configs  map[configKey]loaded // by profile; "" is the base identity
 	clients  map[clientKey]*sts.Client
 	prompt   TokenPrompt
+	// http sends every call of the current settings, bounded by their request timeout.
+	http *awshttp.BuildableClient
+	// prompting counts the MFA prompts open for the SDK: the request timeout waits for the user.
+	prompting atomic.Int32
 }
 
 // configKey is a loaded configuration: a profile, attended or not (each has its own credentials
@@ -77,7 +85,8 @@ type clientKey struct {
 
 // NewClients returns clients for the given settings; nothing is loaded until the first call.
 func NewClients(settings protocol.Settings) *Clients {
-	return &Clients{settings: settings, configs: map[configKey]loaded{}, clients: map[clientKey]*sts.Client{}}
+	return &Clients{settings: settings, configs: map[configKey]loaded{}, clients: map[clientKey]*sts.Client{},
+		http: newHTTPClient(requestTimeout(settings.RequestTimeoutSeconds))}
 }
 
 // SetPrompt installs how MFA codes are asked for when the SDK itself assumes a profile's role.
@@ -94,6 +103,7 @@ func (c *Clients) Update(settings protocol.Settings) {
 	c.settings = settings
 	c.configs = map[configKey]loaded{}
 	c.clients = map[clientKey]*sts.Client{}
+	c.http = newHTTPClient(requestTimeout(settings.RequestTimeoutSeconds))
 }
 
 // Settings returns the current settings.
@@ -147,6 +157,10 @@ func (c *Clients) Client(ctx context.Context, id Identity, region string) (*sts.
 	}
 	cfg.Region = region
 	cfg.RetryMaxAttempts = c.maxAttempts()
+	if cfg.HTTPClient == nil {
+		// The profile did not load: the calls that need none still get the bounded client.
+		cfg.HTTPClient = c.http
+	}
 	switch {
 	case id.Anonymous:
 		cfg.Credentials = aws.AnonymousCredentials{}
@@ -159,10 +173,14 @@ func (c *Clients) Client(ctx context.Context, id Identity, region string) (*sts.
 	return cl, nil
 }
 
-// stsOptions applies the settings' endpoint and FIPS choice to an STS client; c.mu must be held.
+// stsOptions applies the settings' endpoint, FIPS choice and bounds to an STS client; c.mu must be
+// held.
 func (c *Clients) stsOptions() func(*sts.Options) {
 	endpoint, fips := c.settings.EndpointURL, c.settings.UseFipsEndpoint
+	attempts, bounds := c.maxAttempts(), boundOptions(requestTimeout(c.settings.RequestTimeoutSeconds), &c.prompting)
 	return func(o *sts.Options) {
+		o.Retryer = newRetryer(attempts)
+		o.APIOptions = append(o.APIOptions, bounds...)
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
@@ -172,15 +190,16 @@ func (c *Clients) stsOptions() func(*sts.Options) {
 	}
 }
 
-// assumeRoleVia sends the SDK's own AssumeRole calls (role profiles) with the settings' options.
+// assumeRoleVia sends the SDK's own AssumeRole calls (role profiles) with the settings' options
+// (and, for a role over a credential_process, the supervised process's credentials).
 type assumeRoleVia struct {
 	stscreds.AssumeRoleAPIClient
-	opt func(*sts.Options)
+	opts []func(*sts.Options)
 }
 
 // AssumeRole calls STS with the settings' endpoint.
 func (c assumeRoleVia) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
-	return c.AssumeRoleAPIClient.AssumeRole(ctx, in, append(optFns, c.opt)...)
+	return c.AssumeRoleAPIClient.AssumeRole(ctx, in, append(optFns, c.opts...)...)
 }
 
 // webIdentityVia sends the SDK's own AssumeRoleWithWebIdentity calls with the settings' options.
@@ -206,6 +225,7 @@ func (c *Clients) maxAttempts() int {
 func (c *Clients) BaseCredentials(ctx context.Context, profile string) (aws.Credentials, error) {
 	c.mu.Lock()
 	cfg, err := c.load(ctx, configKey{profile: profile})
+	seconds := c.settings.RequestTimeoutSeconds
 	c.mu.Unlock()
 	if err != nil {
 		return aws.Credentials{}, err
@@ -213,8 +233,14 @@ func (c *Clients) BaseCredentials(ctx context.Context, profile string) (aws.Cred
 	if cfg.Credentials == nil {
 		return aws.Credentials{}, &CredentialsError{Profile: profile, Err: fmt.Errorf("no credentials found")}
 	}
-	cr, err := cfg.Credentials.Retrieve(ctx)
-	if err != nil {
+	timeout := requestTimeout(seconds)
+	bounded, expired, cancel := withDeadline(ctx, timeout, &c.prompting)
+	defer cancel()
+	cr, err := cfg.Credentials.Retrieve(bounded)
+	switch {
+	case err != nil && ctx.Err() == nil && expired():
+		return aws.Credentials{}, &TimeoutError{Seconds: int64(timeout / time.Second), Credentials: true, Err: &CredentialsError{Profile: profile, Err: err}}
+	case err != nil:
 		return aws.Credentials{}, &CredentialsError{Profile: profile, Err: err}
 	}
 	return cr, nil
@@ -240,6 +266,8 @@ func (c *Clients) load(ctx context.Context, key configKey) (aws.Config, error) {
 	// A role profile makes the SDK call STS itself: it asks for MFA codes through the prompt, and
 	// goes to the configured STS endpoint as every other call does.
 	viaSettings := c.stsOptions()
+	timeout := requestTimeout(c.settings.RequestTimeoutSeconds)
+	process := &supervisedProcess{}
 	prompt := c.prompt
 	if key.unattended {
 		prompt = func(context.Context, string, string) (string, error) {
@@ -247,21 +275,32 @@ func (c *Clients) load(ctx context.Context, key configKey) (aws.Config, error) {
 		}
 	}
 	opts = append(opts, config.WithAssumeRoleCredentialOptions(func(o *stscreds.AssumeRoleOptions) {
-		o.Client = assumeRoleVia{o.Client, viaSettings}
+		via := []func(*sts.Options){viaSettings}
+		if viaProcess := process.viaProcess(o.Client); viaProcess != nil {
+			via = append(via, viaProcess)
+		}
+		o.Client = assumeRoleVia{o.Client, via}
 		if prompt != nil {
 			// The SDK's callback has no context; a refresh has its own configuration (key.unattended).
 			o.TokenProvider = func() (string, error) {
 				ctx, cancel := context.WithTimeout(context.Background(), promptTimeout)
 				defer cancel()
+				c.prompting.Add(1)
+				defer c.prompting.Add(-1)
 				return prompt(ctx, aws.ToString(o.SerialNumber), fmt.Sprintf("Profile %q assumes %s", name, o.RoleARN))
 			}
 		}
 	}), config.WithWebIdentityRoleCredentialOptions(func(o *stscreds.WebIdentityRoleOptions) {
 		o.Client = webIdentityVia{o.Client, viaSettings}
-	}))
+	}), config.WithHTTPClient(c.http), config.WithAPIOptions([]func(*middleware.Stack) error{capBodies}),
+		config.WithProcessCredentialOptions(func(o *processcreds.Options) {
+			o.Timeout = timeout
+		}))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		err = &CredentialsError{Profile: name, Err: err}
+	} else {
+		process.supervise(&cfg, timeout)
 	}
 	c.configs[key] = loaded{cfg: cfg, err: err}
 	return cfg, err

@@ -46,6 +46,15 @@ func IsCredentialsError(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
+	return credentialsText(err)
+}
+
+// credentialsText tells whether err's text is the SDK's for a credential source that failed.
+func credentialsText(err error) bool {
+	var ce *CredentialsError
+	if errors.As(err, &ce) {
+		return true
+	}
 	s := err.Error()
 	return strings.Contains(s, "get credentials:") || strings.Contains(s, "failed to retrieve credentials") ||
 		strings.Contains(s, "failed to refresh cached credentials")

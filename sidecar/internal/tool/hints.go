@@ -35,6 +35,19 @@ func explain(cc callContext, err error) *Error {
 	if errors.As(err, &ie) {
 		return &Error{Code: protocol.CodeInvalidParams, Command: cc.command, Message: cc.command + " was not run: " + ie.Msg}
 	}
+	var ee *stsops.EndpointError
+	if errors.As(err, &ee) {
+		op := ee.Operation // a role profile's own AssumeRole, when that is what failed
+		if op == "" {
+			op = cc.command
+		}
+		return explainEndpoint(cc, op, fmt.Sprintf("%s (%s)", ee.Reason, httpStatus(ee.Status)))
+	}
+	// Before cancellation: the request timeout ends a call by cancelling it.
+	var timeout *stsops.TimeoutError
+	if errors.As(err, &timeout) {
+		return explainTimeout(cc, timeout)
+	}
 	if errors.Is(err, context.Canceled) {
 		return &Error{Code: protocol.CodeRequestCancelled, Command: cc.command, Message: cc.command + " was cancelled."}
 	}
@@ -47,18 +60,70 @@ func explain(cc callContext, err error) *Error {
 		return explainAPI(cc, apiErr, requestIDOf(err))
 	}
 	if errors.Is(err, context.DeadlineExceeded) || stsops.IsUnreachable(err) {
-		where := "the STS endpoint for " + cc.region
-		if cc.endpoint != "" {
-			where = cc.endpoint
-		}
 		return &Error{
 			Code:    protocol.CodeNetworkError,
 			Command: cc.command,
-			Message: fmt.Sprintf("%s failed: %s could not be reached (%s).", cc.command, where, stsops.Brief(err)),
+			Message: fmt.Sprintf("%s failed: %s could not be reached (%s).", cc.command, cc.where(), stsops.Brief(err)),
 			Hint:    "Check the network, proxy and the awsflowSts.endpointUrl setting, then try again; other Regions' endpoints can be used with the Region parameter.",
 		}
 	}
 	return &Error{Code: protocol.CodeInternalError, Command: cc.command, Message: fmt.Sprintf("%s failed: %v", cc.command, err)}
+}
+
+// where names the endpoint a call goes to: the awsflowSts.endpointUrl setting, else the Region's.
+func (cc callContext) where() string {
+	if cc.endpoint != "" {
+		return cc.endpoint + " (the awsflowSts.endpointUrl setting)"
+	}
+	return "the AWS STS endpoint for " + cc.region
+}
+
+// unsigned tells whether the command is sent without credentials.
+func (cc callContext) unsigned() bool {
+	spec, ok := protocol.Command(cc.command)
+	return ok && spec.Auth == protocol.AuthAnonymous
+}
+
+func httpStatus(status int) string {
+	if status == 0 {
+		return "no HTTP status"
+	}
+	return fmt.Sprintf("HTTP %d", status)
+}
+
+// explainEndpoint says the endpoint answered op (the command, or the SDK's own call for a role
+// profile), but not as STS: it is not STS, or lacks the operation.
+func explainEndpoint(cc callContext, op, why string) *Error {
+	e := &Error{
+		Code:    protocol.CodeEndpointUnsupported,
+		Command: cc.command,
+		Message: fmt.Sprintf("%s failed: %s is not STS or does not implement %s: %s.", cc.command, cc.where(), op, why),
+		Hint: fmt.Sprintf("Check the awsflowSts.endpointUrl setting: the endpoint is not STS or does not implement %s. "+
+			"Point it at an STS endpoint that has %s, or clear it to use AWS's own endpoint for the Region; retrying the same endpoint will not help.", op, op),
+	}
+	if cc.endpoint == "" {
+		e.Hint = fmt.Sprintf("The endpoint is not STS or does not implement %s. The awsflowSts.endpointUrl setting is empty, so either STS in Region %s lacks the operation (pass Region us-east-1) "+
+			"or something between this machine and AWS (a proxy, a captive portal) answered instead: check the network and proxy settings.", op, cc.region)
+	}
+	return e
+}
+
+// explainTimeout says the call got no answer within the request timeout.
+func explainTimeout(cc callContext, te *stsops.TimeoutError) *Error {
+	e := &Error{
+		Code:    protocol.CodeNetworkError,
+		Command: cc.command,
+		Message: fmt.Sprintf("%s failed: %s did not answer within %d s (the awsflowSts.requestTimeoutSeconds setting).", cc.command, cc.where(), te.Seconds),
+		Hint: "Check the network, proxy and the awsflowSts.endpointUrl setting, then try again; " +
+			"raise the awsflowSts.requestTimeoutSeconds setting (up to 300) if the endpoint is only slow.",
+	}
+	if te.Credentials {
+		e.Message = fmt.Sprintf("%s failed: the credentials of %s were not ready within %d s (the awsflowSts.requestTimeoutSeconds setting): their source (SSO, a credential_process, a role profile) did not answer in time.",
+			cc.command, cc.identity, te.Seconds)
+		e.Hint = "Check the profile's credential source (run its credential_process in a terminal, or `aws sso login`), then try again; " +
+			"raise the awsflowSts.requestTimeoutSeconds setting (up to 300) if it is only slow."
+	}
+	return e
 }
 
 // explainCredentials says why the signing profile has no credentials, after where they come from.
@@ -100,6 +165,11 @@ func requestIDOf(err error) string {
 
 func explainAPI(cc callContext, apiErr smithy.APIError, requestID string) *Error {
 	code, msg := apiErr.ErrorCode(), apiErr.ErrorMessage()
+	if stsops.IsUnsupportedCode(code) {
+		e := explainEndpoint(cc, cc.command, fmt.Sprintf("it answered %s: %s", code, msg))
+		e.AWSCode, e.RequestID = code, requestID
+		return e
+	}
 	e := &Error{
 		Code:      protocol.CodeAWSError,
 		Command:   cc.command,
@@ -117,10 +187,62 @@ func explainAPI(cc callContext, apiErr smithy.APIError, requestID string) *Error
 	return e
 }
 
+// sigV4Messages are the texts of signature failures, which some endpoints send under other codes
+// (AccessDenied): the secret key does not match, or the key id (or session token) is unknown.
+var sigV4Messages = []string{"signature we calculated", "the security token included in the request is invalid"}
+
+// isSigV4Failure tells whether STS refused the call's signature rather than the caller.
+func isSigV4Failure(code, msg string) bool {
+	switch code {
+	case "SignatureDoesNotMatch", "InvalidClientTokenId", "IncompleteSignature":
+		return true
+	}
+	lower := strings.ToLower(msg)
+	for _, m := range sigV4Messages {
+		if strings.Contains(lower, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// sigV4Hint says which key of the signing identity to check: STS rejected the signature before
+// looking at any permission.
+func sigV4Hint(cc callContext, code, msg string) string {
+	who := cc.identity
+	fix := "the profile's aws_access_key_id and aws_secret_access_key"
+	if cc.profile == "" && !strings.HasPrefix(who, "the base identity") {
+		fix = "the session's keys: re-create the session with the command that made it"
+	}
+	const before = " STS rejected the signature before looking at any permission."
+	switch {
+	case code == "IncompleteSignature":
+		return fmt.Sprintf("The request was not signed properly: check the secret key / key id of %s (%s; a session needs its session token too).", who, fix) + before
+	case code == "InvalidClientTokenId" || strings.Contains(strings.ToLower(msg), sigV4Messages[1]):
+		return fmt.Sprintf("STS does not know the access key of %s: check the secret key / key id of %s (%s). The key may be deleted or deactivated, belong to another partition, or STS may not be active in Region %s.",
+			who, who, fix, cc.region) + before
+	}
+	return fmt.Sprintf("The secret key of %s does not match its access key id (or the clock is far off): check the secret key / key id of %s (%s) and the system time.", who, who, fix) + before
+}
+
 func hintFor(cc callContext, code, msg string) string {
 	who := cc.identity
+	if isSigV4Failure(code, msg) {
+		return sigV4Hint(cc, code, msg)
+	}
+	if stsops.IsUnsupportedCode(code) {
+		return explainEndpoint(cc, cc.command, code).Hint
+	}
 	switch code {
 	case "AccessDenied", "AccessDeniedException":
+		if cc.unsigned() {
+			role := cc.roleArn
+			if role == "" {
+				role = "the role"
+			}
+			return fmt.Sprintf("The call is unsigned, so no AWS principal's permissions were checked: %s's trust policy and the identity provider decide. "+
+				"Check that the trust policy allows %s for the identity provider (its Federated principal) and that its conditions (aud, sub, amr; SAML:aud) hold for this token or assertion.", role, "sts:"+cc.command)
+		}
 		if cc.roleArn != "" {
 			return fmt.Sprintf("%s is not allowed to assume %s. Check that the role's trust policy names this caller as a principal and that its conditions hold (sts:ExternalId needs ExternalId; aws:MultiFactorAuthPresent needs SerialNumber and TokenCode), "+
 				"and that the caller's own policies allow sts:AssumeRole on the role. Run GetCallerIdentity to see exactly who is calling.", who, cc.roleArn)
@@ -128,12 +250,11 @@ func hintFor(cc callContext, code, msg string) string {
 		return fmt.Sprintf("%s lacks permission for sts:%s. Run GetCallerIdentity to see who is calling, then add an Allow for sts:%s to its policies (or use another session).", who, cc.command, cc.command)
 	case "ExpiredToken", "ExpiredTokenException":
 		return fmt.Sprintf("The credentials of %s have expired. Re-create the session with the command that made it, or refresh the base profile (for SSO: `aws sso login`).", who)
-	case "InvalidClientTokenId":
-		return fmt.Sprintf("STS does not know the access key of %s: the key was deleted or deactivated, belongs to another partition, or STS is not active in Region %s. Check the profile's keys, or re-create the session.", who, cc.region)
-	case "SignatureDoesNotMatch":
-		return fmt.Sprintf("The secret key of %s does not match its access key id (or the clock is far off). Check the profile's aws_secret_access_key and the system time.", who)
-	case "IncompleteSignature", "MissingAuthenticationToken":
-		return "The request was not signed properly; check that the profile has both an access key id and a secret key."
+	case "MissingAuthenticationToken":
+		if cc.unsigned() {
+			return fmt.Sprintf("The endpoint wants %s signed, but STS takes it unsigned: check the awsflowSts.endpointUrl setting.", cc.command)
+		}
+		return fmt.Sprintf("The request reached STS without a signature: check that %s has both an access key id and a secret key.", who)
 	case "RegionDisabledException":
 		return fmt.Sprintf("STS is not activated in Region %s for this account. An administrator can activate it under IAM > Account settings > Security Token Service; meanwhile pass Region us-east-1 (or another active Region).", cc.region)
 	case "MalformedPolicyDocument", "MalformedPolicyDocumentException":

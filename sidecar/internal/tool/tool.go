@@ -8,23 +8,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"awsflow-sts/sidecar/internal/clip"
 	"awsflow-sts/sidecar/internal/protocol"
 	"awsflow-sts/sidecar/internal/redact"
 	"awsflow-sts/sidecar/internal/session"
 	"awsflow-sts/sidecar/internal/stsops"
 )
-
-// maxSecretFile bounds what WebIdentityTokenFile and SAMLAssertionFile may hold (STS's own limits
-// are 20,000 and 100,000 characters).
-const maxSecretFile = 256 << 10
 
 // ops maps each STS command to its operation.
 var ops = map[string]func(context.Context, stsops.Call) (*stsops.Result, error){
@@ -64,8 +58,18 @@ func NewRunner(store *session.Store, clients *stsops.Clients, secrets *redact.Se
 	return &Runner{Store: store, Clients: clients, Secrets: secrets}
 }
 
-// Invoke runs one command. Its errors are *Error values.
+// Invoke runs one command. Its errors are *Error values. Every secret the sidecar has seen, and
+// every fragment of one, is scrubbed from its result and its error: an endpoint may quote its
+// input back, in a failure or in a success.
 func (r *Runner) Invoke(ctx context.Context, p protocol.InvokeParams) (*protocol.InvokeResult, error) {
+	res, err := r.invoke(ctx, p)
+	if err != nil {
+		return nil, r.scrubError(err)
+	}
+	return r.scrubResult(res)
+}
+
+func (r *Runner) invoke(ctx context.Context, p protocol.InvokeParams) (*protocol.InvokeResult, error) {
 	spec, ok := protocol.Command(p.Command)
 	if !ok {
 		return nil, unknownCommand(p.Command)
@@ -88,7 +92,7 @@ func (r *Runner) Invoke(ctx context.Context, p protocol.InvokeParams) (*protocol
 }
 
 func unknownCommand(name string) *Error {
-	msg := fmt.Sprintf("There is no STSTool command %q.", name)
+	msg := fmt.Sprintf("There is no STSTool command %q.", clip.Echo(name))
 	if best := closest(name, protocol.CommandNames()); best != "" {
 		msg += fmt.Sprintf(" Did you mean %q?", best)
 	}
@@ -266,6 +270,7 @@ func (r *Runner) execute(ctx context.Context, pl *plan) (*stsops.Result, error) 
 			region: pl.region, endpoint: r.Clients.Settings().EndpointURL,
 		}, err)
 	}
+	r.scrubAnswer(out)
 	return out, nil
 }
 
@@ -306,49 +311,28 @@ func (r *Runner) source(ctx context.Context, spec *protocol.CommandSpec, a stsop
 }
 
 // readFiles replaces WebIdentityTokenFile and SAMLAssertionFile with the secrets they hold, so the
-// secret itself never passes through chat.
+// secret itself never passes through chat. A file is read only if it is a regular file outside
+// the system's pseudo-file trees, and used only if it holds what its parameter stands for; its
+// content is a secret from the moment it is read, whatever it turns out to be.
 func (r *Runner) readFiles(spec *protocol.CommandSpec, a stsops.Args) error {
 	for fileParam, secretParam := range fileParams {
 		path := a.Str(fileParam)
 		if path == "" {
 			continue
 		}
-		content, err := readSecretFile(path)
+		p, _ := spec.Param(secretParam)
+		content, err := readSecretFile(spec.Name, fileParam, path, p.Spec.MaxLength)
 		if err != nil {
-			return invalidParams(spec.Name, "%s was not run: cannot read %s: %v", spec.Name, fileParam, err)
+			return err
 		}
 		r.Secrets.Add(content)
-		p, _ := spec.Param(secretParam)
-		if _, err := checkString(p.Spec, content); err != nil {
-			return invalidParams(spec.Name, "%s was not run: the content of %s %v", spec.Name, fileParam, err)
+		if err := checkSecretShape(spec.Name, fileParam, content, a); err != nil {
+			return err
 		}
 		a[secretParam] = content
 		delete(a, fileParam)
 	}
 	return nil
-}
-
-func readSecretFile(path string) (string, error) {
-	if rest, ok := strings.CutPrefix(path, "~/"); ok {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", err
-		}
-		path = filepath.Join(home, rest)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
-	if err != nil {
-		return "", err
-	}
-	if len(data) > maxSecretFile {
-		return "", fmt.Errorf("%s is over %d KiB, too large for a token or assertion", path, maxSecretFile>>10)
-	}
-	return strings.TrimSpace(string(data)), nil
 }
 
 // newSession is the session a minting command's answer is stored as; profile is the profile it

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 
+	"awsflow-sts/sidecar/internal/clip"
 	"awsflow-sts/sidecar/internal/protocol"
 	"awsflow-sts/sidecar/internal/stsops"
 )
@@ -129,7 +130,7 @@ func describeParams(spec *protocol.CommandSpec) string {
 }
 
 func unknownParam(spec *protocol.CommandSpec, name string) string {
-	msg := fmt.Sprintf("%s does not take %q.", spec.Name, name)
+	msg := fmt.Sprintf("%s does not take %q.", spec.Name, clip.Echo(name))
 	if why, ok := spec.WrongParams[name]; ok {
 		if _, real := spec.Param(why); real {
 			return msg + fmt.Sprintf(" Use %q instead.", why)
@@ -145,6 +146,10 @@ func unknownParam(spec *protocol.CommandSpec, name string) string {
 // closest finds the parameter a misspelt name most likely meant: a case-insensitive match, else
 // the nearest by edit distance when it is near enough to be a typo.
 func closest(name string, candidates []string) string {
+	if len(name) > clip.MaxEcho {
+		// Too long to be a typo of any name, and too costly to compare.
+		return ""
+	}
 	best, bestD := "", 1<<30
 	for _, c := range candidates {
 		if strings.EqualFold(c, name) {
