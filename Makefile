@@ -60,7 +60,7 @@ setup:
 test-ext: build node-deps
 	AWSFLOW_STS_BIN=$(CURDIR)/$(BIN) npm test
 
-test: setup lint test-go test-ext fuzz-short soak-short
+test: setup lint test-go test-ext fuzz-short
 
 # Fuzz targets (go test -fuzz takes one package and one target per run), as package:target; their
 # seed corpora are in each package's testdata/fuzz/<target>/ and also run as plain tests in test-go.
@@ -97,13 +97,10 @@ fuzz-short:
 
 # The soak (sidecar/internal/integration/soak_test.go) against the real binary: 100,000 hostile
 # requests mixed with valid ones, 1,000 concurrent calls, STS faults and kill -9 loops; prints its
-# figures. Minutes, so not part of `make test`, which runs a few seconds of it (soak-short).
-.PHONY: soak soak-short
+# figures. Minutes, so not part of `make test`, whose test-go runs a few seconds of it.
+.PHONY: soak
 soak: build
 	AWSFLOW_SOAK=full AWSFLOW_STS_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 60m -v -run '^TestSoak$$' ./sidecar/internal/integration
-
-soak-short: build
-	AWSFLOW_STS_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -race -v -run '^TestSoak$$' ./sidecar/internal/integration
 
 # One platform-specific VSIX per target in dist/ (linux, darwin and win32; x64 and arm64), each
 # carrying only its own sidecar under bin/<platform>-<arch>/; checked by scripts/verify-vsix.mjs.

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"awsflow-sts/sidecar/internal/localsts"
+	"awsflow-sts/sidecar/internal/ststest"
 )
 
 // localSTSClient is an SDK STS client of ls signing with the demo keys.
@@ -84,36 +85,13 @@ func TestLocalSTSRefusesUnsignedPayload(t *testing.T) {
 func TestLocalSTSBodyBounds(t *testing.T) {
 	ls := startLocalSTS(t, "--read-timeout", "1s")
 	t.Run("dripped body", func(t *testing.T) {
-		conn, err := net.Dial("tcp", strings.TrimPrefix(ls.endpoint, "http://"))
+		// Generous: the server gives up after 1 s.
+		b, err := ststest.DripBody(strings.TrimPrefix(ls.endpoint, "http://"), 100*time.Millisecond, 20*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer conn.Close()
-		if _, err := io.WriteString(conn, "POST / HTTP/1.1\r\nHost: sts\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\n"); err != nil {
-			t.Fatal(err)
-		}
-		answered := make(chan []byte, 1)
-		go func() {
-			b, _ := io.ReadAll(conn) // ends when the server closes the connection
-			answered <- b
-		}()
-		deadline := time.After(20 * time.Second) // generous: the server gives up after 1 s
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case b := <-answered:
-				if len(b) > 0 && !bytes.Contains(b, []byte("RequestTimeout")) {
-					t.Fatalf("unexpected answer to a dripped body: %s", b)
-				}
-				return
-			case <-deadline:
-				conn.Close() // ends the reader
-				<-answered
-				t.Fatal("the local STS still waits for a dripped body after 20 s")
-			case <-tick.C:
-				_, _ = conn.Write([]byte("a")) // fails once the server has closed; the reader reports that
-			}
+		if len(b) > 0 && !bytes.Contains(b, []byte("RequestTimeout")) {
+			t.Fatalf("unexpected answer to a dripped body: %s", b)
 		}
 	})
 	t.Run("oversize body", func(t *testing.T) {

@@ -164,49 +164,6 @@ func TestThrottlingIsRetried(t *testing.T) {
 	}
 }
 
-// TestLocalMethodsDoNotWaitForSTS: with every run slot held by calls to an endpoint that never
-// answers, sessions/list is still answered before any of them.
-func TestLocalMethodsDoNotWaitForSTS(t *testing.T) {
-	fake := startFake(t)
-	// Two threads: four run slots for STS calls.
-	p := startServe(t, append(scratchEnv(t), "GOMAXPROCS=2"))
-	p.initialize(fakeSettings(fake))
-	fake.Inject("GetCallerIdentity", ststest.Hang)
-
-	type pending struct {
-		id int64
-		ch <-chan *message
-	}
-	var hung []pending
-	for range 6 {
-		id, ch := p.request("tool/invoke", invokeParams("GetCallerIdentity", nil))
-		hung = append(hung, pending{id, ch})
-	}
-	deadline := time.Now().Add(faultBound)
-	for len(fake.Requests()) < 4 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the hanging calls did not reach the endpoint within %v", faultBound)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-
-	var l sessionList
-	mustResult(t, p.call("sessions/list", nil), &l)
-	for _, h := range hung {
-		select {
-		case m := <-h.ch:
-			t.Errorf("a hanging call was answered before sessions/list: %s", m.raw)
-		default:
-		}
-	}
-	for _, h := range hung {
-		p.notify("$/cancelRequest", map[string]any{"id": h.id})
-	}
-	for _, h := range hung {
-		p.await(h.id, h.ch)
-	}
-}
-
 // TestDecodeAuthorizationMessageOnMoto: moto lacks DecodeAuthorizationMessage and answers an HTML
 // 500 page; that is reported as an endpoint without the operation, after one request.
 func TestDecodeAuthorizationMessageOnMoto(t *testing.T) {

@@ -35,6 +35,14 @@ func startHung(t *testing.T) (*proc, []int64) {
 		id, _ := p.request("tool/invoke", invokeParams("GetCallerIdentity", nil))
 		ids = append(ids, id)
 	}
+	// Only once every slot's call is waiting on the endpoint does a local method prove anything.
+	deadline := time.Now().Add(faultBound)
+	for len(fake.Requests()) < slots {
+		if time.Now().After(deadline) {
+			t.Fatalf("the hanging calls did not reach the endpoint within %v%s", faultBound, p.diag())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	return p, ids
 }
 
@@ -71,8 +79,6 @@ func TestLocalMethodsNeverWaitBehindSTS(t *testing.T) {
 // process with code 0 although calls are still waiting on the endpoint.
 func TestShutdownAndExitWithHungCalls(t *testing.T) {
 	p, ids := startHung(t)
-	// Let the hung calls reach the endpoint.
-	time.Sleep(200 * time.Millisecond)
 	start := time.Now()
 	m := p.call("shutdown", nil)
 	if m.Error != nil || string(m.Result) != "null" {

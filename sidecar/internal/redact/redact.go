@@ -52,9 +52,13 @@ type Secrets struct {
 	// any is set once a value is indexed: until then Scrub takes no lock.
 	any atomic.Bool
 	mu  sync.RWMutex
-	// values holds a hash of every value added, so each is indexed once.
-	values map[uint64]struct{}
-	seed   maphash.Seed
+	// values holds every value added, by hash, so each is indexed once and the index can be
+	// rebuilt without the inputs it drops.
+	values map[uint64]*entry
+	// inputBytes is the size of the values that are inputs only (see AddInput); seq orders them.
+	inputBytes int
+	seq        uint64
+	seed       maphash.Seed
 	// key seeds the fragment hash, so no one can craft text that collides with a fragment.
 	key [2]uint64
 	// fragments holds the hash of every lowercased FragmentLen-byte window of every secret, with
@@ -72,41 +76,135 @@ type Secrets struct {
 	maxCode int
 }
 
-// Add registers values as secret, with the forms they may be quoted in. A value of digits only
-// (an MFA code) of at least 6 digits is scrubbed only where it stands as a whole number; other
-// values shorter than 8 characters, and empty ones, are ignored.
+// maxInputBytes bounds the inputs (see AddInput) the index keeps once their calls are done: past
+// it, the oldest are dropped, so a stream of large assertions cannot grow the sidecar without
+// end (the index costs about 60 bytes per byte of secret). Values added with Add are never
+// dropped. A variable so that tests can shrink it.
+var maxInputBytes = 1 << 20
+
+// entry is one registered value.
+type entry struct {
+	value string
+	// input: added only with AddInput; pins counts the calls still using it; seq is its age.
+	input bool
+	pins  int
+	seq   uint64
+}
+
+// Add registers values as secret for the life of the set (credentials, issued tokens, typed MFA
+// codes), with the forms they may be quoted in. A value of digits only (an MFA code) of at least
+// 6 digits is scrubbed only where it stands as a whole number; other values shorter than 8
+// characters, and empty ones, are ignored.
 func (s *Secrets) Add(values ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, v := range values {
-		if len(v) < minCodeLen {
-			continue
+		if e := s.register(v); e != nil && e.input {
+			e.input = false
+			s.inputBytes -= len(e.value)
 		}
-		digits := strings.Trim(v, "0123456789") == ""
-		if !digits && len(v) < minSecretLen {
-			continue
+	}
+}
+
+// AddInput registers values one call brought (a token or an assertion the model passed or a file
+// held) and keeps them until release is called once the call is done; after that they stay while
+// the inputs added since come to less than maxInputBytes.
+func (s *Secrets) AddInput(values ...string) (release func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var held []*entry
+	for _, v := range values {
+		if e := s.register(v); e != nil && e.input {
+			e.pins++
+			held = append(held, e)
 		}
-		if s.values == nil {
-			s.init()
+	}
+	if len(held) == 0 {
+		return func() {}
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			for _, e := range held {
+				e.pins--
+			}
+			s.trim()
+		})
+	}
+}
+
+// register indexes v if it is new (as an input) and returns its entry; nil for a value too short
+// to scrub. s.mu must be held.
+func (s *Secrets) register(v string) *entry {
+	if len(v) < minCodeLen {
+		return nil
+	}
+	digits := isCode(v)
+	if !digits && len(v) < minSecretLen {
+		return nil
+	}
+	if s.values == nil {
+		s.init()
+	}
+	h := maphash.String(s.seed, v)
+	if e, ok := s.values[h]; ok {
+		return e
+	}
+	s.seq++
+	e := &entry{value: v, input: true, seq: s.seq}
+	s.values[h] = e
+	s.inputBytes += len(v)
+	s.any.Store(true)
+	s.indexValue(v)
+	return e
+}
+
+func isCode(v string) bool { return strings.Trim(v, "0123456789") == "" }
+
+// indexValue indexes v in every form it may be quoted in. s.mu must be held.
+func (s *Secrets) indexValue(v string) {
+	if isCode(v) {
+		s.codes[v] = struct{}{}
+		s.maxCode = max(s.maxCode, len(v))
+		return
+	}
+	s.index(v)
+	if q := url.QueryEscape(v); q != v {
+		s.index(q)
+	}
+	if j := jsonEscape(v); j != v {
+		s.index(j)
+	}
+}
+
+// trim drops the oldest inputs no call holds until those left come to at most half of
+// maxInputBytes, and rebuilds the index without them (halving leaves room, so a rebuild is rare).
+// s.mu must be held.
+func (s *Secrets) trim() {
+	if s.inputBytes <= maxInputBytes {
+		return
+	}
+	var free []uint64
+	for h, e := range s.values {
+		if e.input && e.pins == 0 {
+			free = append(free, h)
 		}
-		h := maphash.String(s.seed, v)
-		if _, ok := s.values[h]; ok {
-			continue
+	}
+	sort.Slice(free, func(i, j int) bool { return s.values[free[i]].seq < s.values[free[j]].seq })
+	for _, h := range free {
+		if s.inputBytes <= maxInputBytes/2 {
+			break
 		}
-		s.values[h] = struct{}{}
-		s.any.Store(true)
-		if digits {
-			s.codes[v] = struct{}{}
-			s.maxCode = max(s.maxCode, len(v))
-			continue
-		}
-		s.index(v)
-		if q := url.QueryEscape(v); q != v {
-			s.index(q)
-		}
-		if j := jsonEscape(v); j != v {
-			s.index(j)
-		}
+		s.inputBytes -= len(s.values[h].value)
+		delete(s.values, h)
+	}
+	s.fragments, s.fragmentBloom = map[uint64]struct{}{}, nil
+	s.anchors, s.anchorBloom = nil, nil
+	s.shorts, s.codes, s.maxCode = map[uint64][]string{}, map[string]struct{}{}, 0
+	for _, e := range s.values {
+		s.indexValue(e.value)
 	}
 }
 
@@ -118,7 +216,7 @@ func (s *Secrets) Len() int {
 }
 
 func (s *Secrets) init() {
-	s.values = map[uint64]struct{}{}
+	s.values = map[uint64]*entry{}
 	s.seed = maphash.MakeSeed()
 	for i := range s.key {
 		s.key[i] = rand.Uint64() | 1

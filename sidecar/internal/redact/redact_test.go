@@ -1,8 +1,10 @@
 package redact
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
 	"net/url"
 	"strings"
@@ -216,4 +218,56 @@ func ExampleSecrets() {
 	// Output:
 	// token [redacted] expired
 	// echo: [redacted]… code [redacted], account 123864209456
+}
+
+// TestInputsAreBounded: inputs stay scrubbed while a call holds them and for a while after, but a
+// stream of large ones cannot grow the index without end; values added with Add always stay.
+func TestInputsAreBounded(t *testing.T) {
+	defer func(was int) { maxInputBytes = was }(maxInputBytes)
+	maxInputBytes = 64 << 10
+	var s Secrets
+	key := "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	s.Add(key)
+	// 8 KB of base64 text of its own per input, like a small assertion.
+	big := func(i int) string {
+		r := rand.New(rand.NewPCG(uint64(i), 7))
+		b := make([]byte, 6_000)
+		for j := range b {
+			b[j] = byte(r.Uint32())
+		}
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	held := big(0)
+	releaseHeld := s.AddInput(held)
+	var last string
+	for i := 1; i <= 40; i++ {
+		last = big(i)
+		s.AddInput(last)()
+		if s.inputBytes > maxInputBytes+2*len(last) {
+			t.Fatalf("after %d inputs of %d bytes the index keeps %d bytes of inputs", i, len(last), s.inputBytes)
+		}
+	}
+	for name, v := range map[string]string{"the base key": key, "an input still held": held[100:140], "the newest input": last[100:140]} {
+		if got := s.Scrub("x " + v + " y"); strings.Contains(got, v) {
+			t.Errorf("%s is no longer scrubbed: %q", name, got)
+		}
+	}
+	if got := s.Scrub("x " + big(1)[100:140] + " y"); !strings.Contains(got, big(1)[100:140]) {
+		t.Errorf("the oldest released input is still indexed after %d bytes of newer ones", 40*len(last))
+	}
+	releaseHeld()
+	releaseHeld() // a second call does nothing
+	if e := s.values[maphash.String(s.seed, held)]; e != nil && e.pins != 0 {
+		t.Errorf("pins = %d after release, want 0", e.pins)
+	}
+	// An input that turns out to be a lasting secret (Add) is never dropped.
+	lasting := big(100)
+	s.AddInput(lasting)()
+	s.Add(lasting)
+	for i := 101; i <= 140; i++ {
+		s.AddInput(big(i))()
+	}
+	if got := s.Scrub(lasting[200:240]); got != Placeholder {
+		t.Errorf("a value added with Add after AddInput was dropped: %q", got)
+	}
 }

@@ -97,10 +97,13 @@ func requestTimeout(seconds int64) time.Duration {
 }
 
 // newHTTPClient returns the client every call of a configuration goes through (STS, and the SSO
-// and credential services the SDK asks itself): each attempt, the reading of the answer included,
-// is bounded in time. It stays an SDK BuildableClient, so a custom CA bundle can still be added.
+// and credential services the SDK asks itself): dialling, the TLS handshake and the wait for an
+// answer's headers are bounded; boundAttempts bounds each attempt as a whole, the reading of the
+// answer included. It stays an SDK BuildableClient, so a custom CA bundle can still be added.
+// (Not http.Client.Timeout: the cancel it runs once an answer has been read can close a kept-alive
+// connection after it went back to the pool, and the next call on it fails.)
 func newHTTPClient(timeout time.Duration) *awshttp.BuildableClient {
-	return awshttp.NewBuildableClient().WithTimeout(timeout).WithDialerOptions(func(d *net.Dialer) {
+	return awshttp.NewBuildableClient().WithDialerOptions(func(d *net.Dialer) {
 		d.Timeout = min(timeout, connectTimeout)
 	}).WithTransportOptions(func(tr *http.Transport) {
 		tr.TLSHandshakeTimeout = min(timeout, connectTimeout)
@@ -108,15 +111,64 @@ func newHTTPClient(timeout time.Duration) *awshttp.BuildableClient {
 	})
 }
 
-// capBodies caps the answers of every client of a configuration (STS, SSO) at MaxResponseBytes,
-// so a huge answer never reaches memory; STS's answers are checked further by checkAnswer.
-func capBodies(s *middleware.Stack) error {
-	if _, ok := s.Deserialize.Get(capBodyID); ok {
-		return nil
+// configOptions are the API options of every client of a configuration (STS, SSO): each attempt is
+// bounded in time, and each answer capped at MaxResponseBytes so a huge one never reaches memory
+// (STS's answers are checked further by checkAnswer).
+func configOptions(timeout time.Duration) []func(*middleware.Stack) error {
+	return []func(*middleware.Stack) error{
+		func(s *middleware.Stack) error {
+			if _, ok := s.Finalize.Get(attemptID); ok {
+				return nil
+			}
+			// After: inside the retry loop, so the bound is per attempt.
+			return s.Finalize.Add(attemptBound{timeout}, middleware.After)
+		},
+		func(s *middleware.Stack) error {
+			if _, ok := s.Deserialize.Get(capBodyID); ok {
+				return nil
+			}
+			// After: innermost, so the body is capped before any deserializer reads it.
+			return s.Deserialize.Add(capBody{}, middleware.After)
+		},
 	}
-	// After: innermost, so the body is capped before any deserializer reads it.
-	return s.Deserialize.Add(capBody{}, middleware.After)
 }
+
+// attemptBound gives each attempt its own deadline; the answer is read (deserialized) within it.
+type attemptBound struct{ timeout time.Duration }
+
+// ID names the middleware.
+func (attemptBound) ID() string { return attemptID }
+
+// HandleFinalize runs one attempt under the deadline, with a request body the transport can
+// finish writing after the answer has come back (see plainBody).
+func (m attemptBound) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+	ctx, cancel := context.WithTimeout(ctx, m.timeout)
+	defer cancel()
+	if req, ok := in.Request.(*smithyhttp.Request); ok {
+		in.Request = plainBody(req)
+	}
+	return next.HandleFinalize(ctx, in)
+}
+
+// plainBody returns req with a body that hides its io.WriterTo. The SDK closes the request body as
+// soon as the answer's headers are in, and a closed body's WriteTo answers io.EOF, which the
+// transport, if it is still finishing the request, takes for a failed write: it drops the
+// connection while the answer is being read. A plain Read answers io.EOF too, which is the end of
+// the body, not an error.
+func plainBody(req *smithyhttp.Request) *smithyhttp.Request {
+	s, ok := req.GetStream().(io.ReadSeeker)
+	if _, writerTo := s.(io.WriterTo); !ok || !writerTo || req.RewindStream() != nil {
+		return req
+	}
+	plain, err := req.SetStream(readSeeker{s})
+	if err != nil {
+		return req
+	}
+	return plain
+}
+
+// readSeeker is an io.ReadSeeker and nothing more.
+type readSeeker struct{ io.ReadSeeker }
 
 // capBody wraps the body of an answer in a cappedBody.
 type capBody struct{}
@@ -202,6 +254,7 @@ const (
 	deadlineID    = "awsflowDeadline"
 	checkAnswerID = "awsflowCheckAnswer"
 	capBodyID     = "awsflowCapBody"
+	attemptID     = "awsflowAttempt"
 )
 
 // deadline bounds a whole operation: credentials, every attempt and the waits between them.

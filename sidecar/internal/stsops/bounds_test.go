@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"awsflow-sts/sidecar/internal/protocol"
 	"awsflow-sts/sidecar/internal/ststest"
@@ -140,6 +141,7 @@ func TestBoundedCalls(t *testing.T) {
 	var answer atomic.Pointer[func(w http.ResponseWriter)]
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requests.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body) // as STS reads the request before it answers
 		(*answer.Load())(w)
 	}))
 	defer srv.Close()
@@ -252,5 +254,33 @@ func TestPromptOutlastsRequestTimeout(t *testing.T) {
 	}
 	if _, err := GetCallerIdentity(ctx, Call{Client: func(context.Context) (*sts.Client, error) { return cl, nil }}); err != nil {
 		t.Fatalf("GetCallerIdentity after a slow MFA prompt: %v", err)
+	}
+}
+
+// TestPlainBody: an attempt's request body keeps its content and length but no longer offers
+// WriteTo, whose io.EOF after the SDK closes the body would make the transport drop the
+// connection mid-answer.
+func TestPlainBody(t *testing.T) {
+	req := smithyhttp.NewStackRequest().(*smithyhttp.Request)
+	req, err := req.SetStream(strings.NewReader("Action=GetCallerIdentity&Version=2011-06-15"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := req.GetStream().(io.WriterTo); !ok {
+		t.Fatal("the test needs a body that offers WriteTo")
+	}
+	plain := plainBody(req)
+	if _, ok := plain.GetStream().(io.WriterTo); ok {
+		t.Error("the attempt's body still offers WriteTo")
+	}
+	if n, ok, err := plain.StreamLength(); err != nil || !ok || n != 43 {
+		t.Errorf("StreamLength = %d, %v, %v; want 43", n, ok, err)
+	}
+	body, err := io.ReadAll(plain.Build(context.Background()).Body)
+	if err != nil || string(body) != "Action=GetCallerIdentity&Version=2011-06-15" {
+		t.Errorf("body = %q, %v", body, err)
+	}
+	if !plain.IsStreamSeekable() || plain.RewindStream() != nil {
+		t.Error("the attempt's body can no longer be rewound for a retry")
 	}
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go/middleware"
 
 	"awsflow-sts/sidecar/internal/protocol"
 )
@@ -160,6 +159,7 @@ func (c *Clients) Client(ctx context.Context, id Identity, region string) (*sts.
 	if cfg.HTTPClient == nil {
 		// The profile did not load: the calls that need none still get the bounded client.
 		cfg.HTTPClient = c.http
+		cfg.APIOptions = configOptions(requestTimeout(c.settings.RequestTimeoutSeconds))
 	}
 	switch {
 	case id.Anonymous:
@@ -292,7 +292,7 @@ func (c *Clients) load(ctx context.Context, key configKey) (aws.Config, error) {
 		}
 	}), config.WithWebIdentityRoleCredentialOptions(func(o *stscreds.WebIdentityRoleOptions) {
 		o.Client = webIdentityVia{o.Client, viaSettings}
-	}), config.WithHTTPClient(c.http), config.WithAPIOptions([]func(*middleware.Stack) error{capBodies}),
+	}), config.WithHTTPClient(c.http), config.WithAPIOptions(configOptions(requestTimeout(c.settings.RequestTimeoutSeconds))),
 		config.WithProcessCredentialOptions(func(o *processcreds.Options) {
 			o.Timeout = timeout
 		}))

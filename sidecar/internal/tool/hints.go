@@ -1,6 +1,7 @@
 package tool
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"awsflow-sts/sidecar/internal/authmsg"
+	"awsflow-sts/sidecar/internal/localsts"
 	"awsflow-sts/sidecar/internal/protocol"
 	"awsflow-sts/sidecar/internal/stsops"
 )
@@ -235,6 +237,11 @@ func hintFor(cc callContext, code, msg string) string {
 	}
 	switch code {
 	case "AccessDenied", "AccessDeniedException":
+		if strings.Contains(msg, "--"+localsts.AllowRemoteDemoFlag) {
+			// Not a policy decision: the local STS keeps its published demo identity to loopback.
+			return fmt.Sprintf("The local STS at %s refuses its published demo identity to other hosts; no policy was checked. Run the sidecar on the same host as the local STS, start the local STS with --%s, or give it a config of your own.",
+				cmp.Or(cc.endpoint, "the endpoint"), localsts.AllowRemoteDemoFlag)
+		}
 		if cc.unsigned() {
 			role := cc.roleArn
 			if role == "" {

@@ -83,7 +83,9 @@ func (r *Runner) Remake(ctx context.Context, old *session.Session) (*session.Ses
 	}
 	ctx, cancel := context.WithTimeout(unattended(ctx), refreshTimeout)
 	defer cancel()
-	pl, err := r.prepare(ctx, spec, a)
+	in := &inputs{secrets: r.Secrets}
+	defer in.release()
+	pl, err := r.prepare(ctx, spec, a, in)
 	if err != nil {
 		return nil, err
 	}

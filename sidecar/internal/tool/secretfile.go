@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"awsflow-sts/sidecar/internal/clip"
 	"awsflow-sts/sidecar/internal/federation"
 	"awsflow-sts/sidecar/internal/protocol"
 	"awsflow-sts/sidecar/internal/stsops"
@@ -39,7 +40,7 @@ func fileError(command, param, format string, args ...any) *Error {
 // directory; relative paths, anything under systemDirs (also through a symlink) and anything but a
 // regular file are refused before it is opened; and no more than limit characters are taken.
 func readSecretFile(command, param, path string, limit int) (string, error) {
-	shown := truncate(path, 100)
+	shown := clip.Echo(path)
 	if rest, ok := strings.CutPrefix(path, "~/"); ok {
 		home, err := os.UserHomeDir()
 		if err != nil {

@@ -62,14 +62,16 @@ func NewRunner(store *session.Store, clients *stsops.Clients, secrets *redact.Se
 // every fragment of one, is scrubbed from its result and its error: an endpoint may quote its
 // input back, in a failure or in a success.
 func (r *Runner) Invoke(ctx context.Context, p protocol.InvokeParams) (*protocol.InvokeResult, error) {
-	res, err := r.invoke(ctx, p)
+	in := &inputs{secrets: r.Secrets}
+	defer in.release()
+	res, err := r.invoke(ctx, p, in)
 	if err != nil {
 		return nil, r.scrubError(err)
 	}
 	return r.scrubResult(res)
 }
 
-func (r *Runner) invoke(ctx context.Context, p protocol.InvokeParams) (*protocol.InvokeResult, error) {
+func (r *Runner) invoke(ctx context.Context, p protocol.InvokeParams, in *inputs) (*protocol.InvokeResult, error) {
 	spec, ok := protocol.Command(p.Command)
 	if !ok {
 		return nil, unknownCommand(p.Command)
@@ -78,12 +80,12 @@ func (r *Runner) invoke(ctx context.Context, p protocol.InvokeParams) (*protocol
 	if err != nil {
 		return nil, err
 	}
-	r.registerSecrets(spec, args)
+	registerSecrets(spec, args, in)
 	var res result
 	if spec.Local {
 		res, err = r.local(spec, args)
 	} else {
-		res, err = r.remote(ctx, spec, args, p.Params)
+		res, err = r.remote(ctx, spec, args, p.Params, in)
 	}
 	if err != nil {
 		return nil, err
@@ -103,14 +105,32 @@ func unknownCommand(name string) *Error {
 	}
 }
 
-func (r *Runner) registerSecrets(spec *protocol.CommandSpec, a stsops.Args) {
+func registerSecrets(spec *protocol.CommandSpec, a stsops.Args, in *inputs) {
 	for name, v := range a {
 		if p, ok := spec.Param(name); ok && p.Spec.Secret {
 			if s, ok := v.(string); ok {
-				r.Secrets.Add(s)
+				in.add(s)
 			}
 		}
 	}
+}
+
+// inputs are the secrets one call brought (params, file contents): the scrubber keeps them at
+// least until the call is done and its answer scrubbed.
+type inputs struct {
+	secrets  *redact.Secrets
+	releases []func()
+}
+
+func (in *inputs) add(values ...string) {
+	in.releases = append(in.releases, in.secrets.AddInput(values...))
+}
+
+func (in *inputs) release() {
+	for _, f := range in.releases {
+		f()
+	}
+	in.releases = nil
 }
 
 func (r *Runner) local(spec *protocol.CommandSpec, a stsops.Args) (result, error) {
@@ -161,8 +181,8 @@ type plan struct {
 	region string
 }
 
-func (r *Runner) remote(ctx context.Context, spec *protocol.CommandSpec, a stsops.Args, raw json.RawMessage) (result, error) {
-	pl, err := r.prepare(ctx, spec, a)
+func (r *Runner) remote(ctx context.Context, spec *protocol.CommandSpec, a stsops.Args, raw json.RawMessage, in *inputs) (result, error) {
+	pl, err := r.prepare(ctx, spec, a, in)
 	if err != nil {
 		return result{}, err
 	}
@@ -184,8 +204,8 @@ func (r *Runner) remote(ctx context.Context, spec *protocol.CommandSpec, a stsop
 
 // prepare reads secret files, applies a role profile, picks the signing identity, checks STS's
 // rules, and gets an MFA code or session where one is needed, all before anything is sent to STS.
-func (r *Runner) prepare(ctx context.Context, spec *protocol.CommandSpec, a stsops.Args) (*plan, error) {
-	if err := r.readFiles(spec, a); err != nil {
+func (r *Runner) prepare(ctx context.Context, spec *protocol.CommandSpec, a stsops.Args, in *inputs) (*plan, error) {
+	if err := readFiles(spec, a, in); err != nil {
 		return nil, err
 	}
 	role, err := applyProfile(ctx, spec.Name, a)
@@ -314,7 +334,7 @@ func (r *Runner) source(ctx context.Context, spec *protocol.CommandSpec, a stsop
 // secret itself never passes through chat. A file is read only if it is a regular file outside
 // the system's pseudo-file trees, and used only if it holds what its parameter stands for; its
 // content is a secret from the moment it is read, whatever it turns out to be.
-func (r *Runner) readFiles(spec *protocol.CommandSpec, a stsops.Args) error {
+func readFiles(spec *protocol.CommandSpec, a stsops.Args, in *inputs) error {
 	for fileParam, secretParam := range fileParams {
 		path := a.Str(fileParam)
 		if path == "" {
@@ -325,7 +345,7 @@ func (r *Runner) readFiles(spec *protocol.CommandSpec, a stsops.Args) error {
 		if err != nil {
 			return err
 		}
-		r.Secrets.Add(content)
+		in.add(content)
 		if err := checkSecretShape(spec.Name, fileParam, content, a); err != nil {
 			return err
 		}

@@ -237,7 +237,7 @@ func convertInt(p protocol.CommandParam, raw json.RawMessage) (int64, error) {
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(str), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("must be a whole number, not %q", truncate(str, 20))
+		return 0, fmt.Errorf("must be a whole number, not %q", clip.To(str, 20))
 	}
 	lo, hi := p.Spec.Minimum, p.Spec.Maximum
 	if p.HasRange {
@@ -274,20 +274,12 @@ func valueForError(s *protocol.ParamSpec, v string) string {
 	if s.Secret {
 		return ""
 	}
-	return fmt.Sprintf(" (got %q)", truncate(v, 80))
+	return fmt.Sprintf(" (got %q)", clip.To(v, 80))
 }
 
 func patternText(re *regexp.Regexp) string {
 	p := strings.TrimSuffix(strings.TrimPrefix(re.String(), "^"), "$")
 	return strings.ReplaceAll(p, `\w`, `A-Za-z0-9_`)
-}
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n]) + "…"
 }
 
 func stringList(raw json.RawMessage, allowScalar bool) ([]string, error) {
@@ -331,7 +323,7 @@ func checkList(s *protocol.ParamSpec, list []string) error {
 			return fmt.Errorf("item %d %v", i+1, err)
 		}
 		if s.Type == protocol.TypeARNList && !strings.HasPrefix(v, "arn:") {
-			return fmt.Errorf("item %d is not an ARN (got %q); managed policies look like arn:aws:iam::aws:policy/ReadOnlyAccess", i+1, truncate(v, 80))
+			return fmt.Errorf("item %d is not an ARN (got %q); managed policies look like arn:aws:iam::aws:policy/ReadOnlyAccess", i+1, clip.To(v, 80))
 		}
 	}
 	return nil
@@ -364,13 +356,13 @@ func convertTags(s *protocol.ParamSpec, raw json.RawMessage) ([]types.Tag, error
 		k, v := *t.Key, *t.Value
 		switch {
 		case utf8.RuneCountInString(k) < 1 || utf8.RuneCountInString(k) > maxTagKey:
-			return nil, fmt.Errorf("key %q must be 1 to %d characters", truncate(k, 40), maxTagKey)
+			return nil, fmt.Errorf("key %q must be 1 to %d characters", clip.To(k, 40), maxTagKey)
 		case utf8.RuneCountInString(v) > maxTagValue:
-			return nil, fmt.Errorf("value of %q must be at most %d characters", truncate(k, 40), maxTagValue)
+			return nil, fmt.Errorf("value of %q must be at most %d characters", clip.To(k, 40), maxTagValue)
 		case !tagPattern.MatchString(k) || !tagPattern.MatchString(v):
-			return nil, fmt.Errorf("tag %q has characters STS does not allow (letters, digits, spaces and _.:/=+-@)", truncate(k, 40))
+			return nil, fmt.Errorf("tag %q has characters STS does not allow (letters, digits, spaces and _.:/=+-@)", clip.To(k, 40))
 		case seen[strings.ToLower(k)]:
-			return nil, fmt.Errorf("has the key %q twice (tag keys are case-insensitive)", truncate(k, 40))
+			return nil, fmt.Errorf("has the key %q twice (tag keys are case-insensitive)", clip.To(k, 40))
 		}
 		seen[strings.ToLower(k)] = true
 		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(v)})
@@ -462,7 +454,7 @@ func crossChecks(spec *protocol.CommandSpec, a stsops.Args, given map[string]jso
 		}
 		for _, k := range keys {
 			if !tagKeys[strings.ToLower(k)] {
-				problems = append(problems, fmt.Sprintf("TransitiveTagKeys names %q, which is not one of Tags.", truncate(k, 40)))
+				problems = append(problems, fmt.Sprintf("TransitiveTagKeys names %q, which is not one of Tags.", clip.To(k, 40)))
 			}
 		}
 	}
