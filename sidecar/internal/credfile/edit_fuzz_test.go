@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
-	"strings"
 	"testing"
 )
 
@@ -36,22 +35,7 @@ func FuzzEdit(f *testing.F) {
 		if got, want := credKeys(t, after, profile), wantCreds(creds); !reflect.DeepEqual(got, want) {
 			t.Fatalf("profile keys %v, want %v\nbefore: %q\nafter:  %q", got, want, content, after)
 		}
-		gotOut, wantOut := outside(after, profile), outside(content, profile)
-		if added && len(wantOut) > 0 {
-			// A new section follows the old last line, ended if it was not, and a blank line (as
-			// TestWriteProfileProperty expects).
-			nl := "\n"
-			if strings.Contains(content, "\r\n") {
-				nl = "\r\n"
-			}
-			last := &wantOut[len(wantOut)-1]
-			if !strings.HasSuffix(*last, "\n") {
-				*last += nl
-			}
-			if strings.TrimSpace(*last) != "" {
-				wantOut = append(wantOut, nl)
-			}
-		}
+		gotOut, wantOut := outside(after, profile), wantOutside(content, profile, added)
 		if !reflect.DeepEqual(gotOut, wantOut) {
 			t.Fatalf("lines outside the profile changed:\n got %q\nwant %q", gotOut, wantOut)
 		}

@@ -182,3 +182,25 @@ func setHook(t *testing.T, hook func(tmp string) error) {
 	beforeRename = hook
 	t.Cleanup(func() { beforeRename = old })
 }
+
+// wantOutside is what outside(after, profile) must be once profile was written into before: the
+// same lines, and when the section was added, the old last line ended (in the file's line ending)
+// and followed by a blank line.
+func wantOutside(before, profile string, added bool) []string {
+	want := outside(before, profile)
+	if !added || len(want) == 0 {
+		return want
+	}
+	nl := "\n"
+	if strings.Contains(before, "\r\n") {
+		nl = "\r\n"
+	}
+	last := &want[len(want)-1]
+	if !strings.HasSuffix(*last, "\n") {
+		*last += nl
+	}
+	if strings.TrimSpace(*last) != "" {
+		want = append(want, nl)
+	}
+	return want
+}

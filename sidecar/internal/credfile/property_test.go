@@ -215,21 +215,7 @@ func TestWriteProfileProperty(t *testing.T) {
 				fail("profile keys %v, want %v", got, want)
 			}
 			// (b) Every line outside the profile is kept, byte for byte and in order.
-			gotOut, wantOut := outside(after, target), outside(before, target)
-			if !existed && len(wantOut) > 0 {
-				// An added section follows the old last line, ended if it was not, and a blank line.
-				nl := "\n"
-				if strings.Contains(before, "\r\n") {
-					nl = "\r\n"
-				}
-				last := &wantOut[len(wantOut)-1]
-				if !strings.HasSuffix(*last, "\n") {
-					*last += nl
-				}
-				if strings.TrimSpace(*last) != "" {
-					wantOut = append(wantOut, nl)
-				}
-			}
+			gotOut, wantOut := outside(after, target), wantOutside(before, target, !existed)
 			if !reflect.DeepEqual(gotOut, wantOut) {
 				fail("lines outside the profile changed:\n got %q\nwant %q", gotOut, wantOut)
 			}
