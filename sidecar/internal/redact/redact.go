@@ -461,6 +461,14 @@ func replace(text string, spans []span) string {
 			end = min(len(text), q+escapeLen(text, q))
 		}
 		start = max(start, last)
+		// A quote that no backslash escapes is a string's delimiter, not a character of a
+		// secret's JSON form: keep it, or the JSON around it breaks.
+		if start < end && text[start] == '"' && !oddBackslashes(text[:start]) {
+			start++
+		}
+		if end > start && text[end-1] == '"' && !oddBackslashes(text[:end-1]) {
+			end--
+		}
 		if end <= start {
 			continue
 		}

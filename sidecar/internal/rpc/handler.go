@@ -391,6 +391,11 @@ func (s *Server) wireError(e *Error) *jsonrpc2.Error {
 		return we
 	}
 	raw := json.RawMessage(s.opts.Scrub(string(b)))
+	if !json.Valid(raw) {
+		// Scrubbing keeps JSON valid; should it ever not, the reply must still go out.
+		s.log.Warn("dropped error data that scrubbing made invalid", zap.Int64("code", e.Code))
+		raw = json.RawMessage(`{"kind":"` + kindOf(e.Code) + `"}`)
+	}
 	we.Data = &raw
 	return we
 }

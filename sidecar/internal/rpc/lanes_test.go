@@ -154,3 +154,17 @@ func TestOnDisconnect(t *testing.T) {
 		})
 	}
 }
+
+// TestWireErrorDataStaysJSON: error data that scrubbing would leave invalid is replaced by its
+// kind, so the reply can still be sent.
+func TestWireErrorDataStaysJSON(t *testing.T) {
+	breaking := func(s string) string { return strings.Replace(s, `"`, "", 1) }
+	s := NewServer(Options{Scrub: breaking})
+	we := s.wireError(&Error{Code: CodeInvalidParams, Message: "bad", Data: map[string]string{"kind": "validation", "hint": "x"}})
+	if we.Data == nil || !json.Valid(*we.Data) {
+		t.Fatalf("data %v is not JSON", we.Data)
+	}
+	if got := string(*we.Data); got != `{"kind":"validation"}` {
+		t.Errorf("data = %s, want the kind alone", got)
+	}
+}
