@@ -451,7 +451,8 @@ func (d *demo) startSidecar() (*exec.Cmd, error) {
 	}
 	_, code := localsts.DefaultConfig().DemoMFA()
 	d.client = &client{code: code}
-	d.conn = jsonrpc2.NewConn(d.ctx, jsonrpc2.NewBufferedStream(pipe{stdout, stdin}, jsonrpc2.VSCodeObjectCodec{}), d.client)
+	d.conn = jsonrpc2.NewConn(d.ctx, jsonrpc2.NewBufferedStream(pipe{stdout, stdin}, jsonrpc2.VSCodeObjectCodec{}), d.client,
+		jsonrpc2.SetLogger(quietOnClose{}))
 	var init protocol.InitializeResult
 	if err := d.conn.Call(d.ctx, protocol.MethodInitialize, protocol.InitializeParams{
 		ClientInfo: protocol.ClientInfo{Name: "awsflow-sts demo", Version: "1"},
@@ -518,4 +519,18 @@ func (d *demo) lasting(sidecar *exec.Cmd) (*exec.Cmd, error) {
 		return next, err
 	}
 	return next, nil
+}
+
+// quietOnClose prints the connection's own messages to stderr, except the read error it reports
+// when the demo itself closes the sidecar's pipes at the end: that is the expected end, not a fault.
+type quietOnClose struct{}
+
+// Printf prints the message unless one of its arguments is the error of reading a closed pipe.
+func (quietOnClose) Printf(format string, args ...any) {
+	for _, a := range args {
+		if err, ok := a.(error); ok && (errors.Is(err, os.ErrClosed) || errors.Is(err, io.EOF)) {
+			return
+		}
+	}
+	fmt.Fprintf(os.Stderr, format, args...)
 }

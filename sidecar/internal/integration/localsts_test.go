@@ -78,4 +78,8 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
+	// The demo closing the sidecar's pipes at the end is no protocol error.
+	if strings.Contains(string(out), "protocol error") {
+		t.Errorf("demo output reports a protocol error:\n%s", out)
+	}
 }
