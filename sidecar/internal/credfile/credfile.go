@@ -27,6 +27,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"awsflow-sts/sidecar/internal/awspath"
 	"awsflow-sts/sidecar/internal/clip"
 )
 
@@ -91,30 +92,7 @@ var beforeRename = func(tmp string) error { return nil }
 // DefaultPath is the credentials file the AWS CLI and SDKs read: $AWS_SHARED_CREDENTIALS_FILE
 // (with a leading ~/ expanded, as the SDKs do) when set, else ~/.aws/credentials. It is "" when
 // the variable is unset and the home directory is unknown.
-func DefaultPath() string {
-	if p := os.Getenv("AWS_SHARED_CREDENTIALS_FILE"); p != "" {
-		return expandHome(p)
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(home, ".aws", "credentials")
-}
-
-// expandHome replaces a leading ~ or ~/ with the home directory, and leaves p alone when the
-// home directory is unknown or p names another user's home (~bob/...).
-func expandHome(p string) string {
-	rest, ok := strings.CutPrefix(p, "~")
-	if !ok || (rest != "" && rest[0] != '/' && rest[0] != filepath.Separator) {
-		return p
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return p
-	}
-	return filepath.Join(home, rest)
-}
+func DefaultPath() string { return awspath.SharedFile("AWS_SHARED_CREDENTIALS_FILE", "credentials") }
 
 // ValidProfileName says whether name can be written as a section header that the SDKs read back
 // as the same name: 1 to 128 characters, no [ ] # ; line breaks or other control characters, and
@@ -260,7 +238,7 @@ func target(p string) (string, error) {
 	if len(p) > maxPath {
 		return "", fmt.Errorf("the credentials file path is %d bytes long, over the limit of %d", len(p), maxPath)
 	}
-	p = expandHome(p)
+	p = awspath.ExpandHome(p)
 	if !filepath.IsAbs(p) {
 		return "", fmt.Errorf("the credentials file path %q is relative; give an absolute path, or one starting with ~/ for the home directory", clip.Echo(p))
 	}

@@ -20,15 +20,11 @@ type fragmentCheck struct {
 	codes   []*regexp.Regexp
 }
 
-// fragmentLen is the shortest run of a secret the scrubber must remove (redact.FragmentLen, kept
-// apart here so the test does not take the code's word for it).
-const fragmentLen = 16
-
 func (c *fragmentCheck) add(values ...string) {
 	for _, v := range values {
 		switch {
-		case len(v) >= fragmentLen:
-			c.secrets = append(c.secrets, strings.ToLower(v))
+		case len(v) >= ststest.FragmentLen:
+			c.secrets = append(c.secrets, v)
 		case v != "" && strings.Trim(v, "0123456789") == "":
 			c.codes = append(c.codes, regexp.MustCompile(`(^|[^0-9.])`+v+`([^0-9]|$)`))
 		}
@@ -45,12 +41,9 @@ func (c *fragmentCheck) find(text []byte) (string, bool) {
 		texts = append(texts, strings.Join(all, "\n"))
 	}
 	for _, t := range texts {
-		low := strings.ToLower(t)
 		for _, s := range c.secrets {
-			for i := 0; i+fragmentLen <= len(s); i++ {
-				if f := s[i : i+fragmentLen]; strings.Contains(low, f) {
-					return f, true
-				}
+			if f, ok := ststest.Fragment(t, s); ok {
+				return f, true
 			}
 		}
 		for _, re := range c.codes {

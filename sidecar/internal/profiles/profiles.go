@@ -10,23 +10,14 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
+	"awsflow-sts/sidecar/internal/awspath"
 	"awsflow-sts/sidecar/internal/protocol"
 )
 
 // ConfigPath is the shared config file the SDK reads: $AWS_CONFIG_FILE, else ~/.aws/config.
-func ConfigPath() string {
-	if p := os.Getenv("AWS_CONFIG_FILE"); p != "" {
-		return p
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(home, ".aws", "config")
-}
+func ConfigPath() string { return awspath.SharedFile("AWS_CONFIG_FILE", "config") }
 
 // List reads the profiles of the config file at path; a missing file is an empty list.
 func List(path string) (protocol.ProfileList, error) {

@@ -20,11 +20,8 @@ func FuzzScrub(f *testing.F) {
 		for _, in := range []string{text, text + secret + text, upper(secret)} {
 			out := s.Scrub(in)
 			if len(secret) >= FragmentLen && strings.Trim(secret, "0123456789") != "" {
-				low := lower(out)
-				for i := 0; i+FragmentLen <= len(secret); i++ {
-					if strings.Contains(low, lower(secret[i:i+FragmentLen])) {
-						t.Fatalf("Scrub(%q) = %q keeps a fragment of %q", in, out, secret)
-					}
+				if _, ok := fragmentIn(out, secret); ok {
+					t.Fatalf("Scrub(%q) = %q keeps a fragment of %q", in, out, secret)
 				}
 			}
 			if again := s.Scrub(out); again != out {

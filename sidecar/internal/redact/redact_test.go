@@ -199,11 +199,12 @@ func TestConcurrentAddScrub(t *testing.T) {
 	wg.Wait()
 }
 
-// fragmentIn returns a FragmentLen run of secret found in text, case-insensitively.
+// fragmentIn returns a FragmentLen run of secret found in text, ignoring ASCII case only (as Scrub
+// does: strings.ToLower would also rewrite invalid UTF-8).
 func fragmentIn(text, secret string) (string, bool) {
-	low := strings.ToLower(text)
+	low := lower(text)
 	for i := 0; i+FragmentLen <= len(secret); i++ {
-		if f := strings.ToLower(secret[i : i+FragmentLen]); strings.Contains(low, f) {
+		if f := lower(secret[i : i+FragmentLen]); strings.Contains(low, f) {
 			return f, true
 		}
 	}

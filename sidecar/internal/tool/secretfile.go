@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"awsflow-sts/sidecar/internal/awspath"
 	"awsflow-sts/sidecar/internal/clip"
 	"awsflow-sts/sidecar/internal/federation"
 	"awsflow-sts/sidecar/internal/protocol"
@@ -41,13 +42,7 @@ func fileError(command, param, format string, args ...any) *Error {
 // regular file are refused before it is opened; and no more than limit characters are taken.
 func readSecretFile(command, param, path string, limit int) (string, error) {
 	shown := clip.Echo(path)
-	if rest, ok := strings.CutPrefix(path, "~/"); ok {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fileError(command, param, "cannot read %s: %q starts with ~/, and the home directory is unknown (%v).", param, shown, err)
-		}
-		path = filepath.Join(home, rest)
-	}
+	path = awspath.ExpandHome(path)
 	if !filepath.IsAbs(path) {
 		return "", fileError(command, param, "%s must be an absolute path or start with ~/ (got %q).", param, shown)
 	}
