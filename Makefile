@@ -88,12 +88,12 @@ fuzz:
 fuzz-short:
 	GO='$(GO)' bash scripts/fuzz.sh $(FUZZTIME_SHORT) $(FUZZ_TARGETS)
 
-# The soak (sidecar/internal/integration/soak_test.go) against the real binary: 100,000 hostile
+# The soak (sidecar/internal/testing/integration/soak_test.go) against the real binary: 100,000 hostile
 # requests mixed with valid ones, 1,000 concurrent calls, STS faults and kill -9 loops; prints its
 # figures. Minutes, so not part of `make test`, whose test-go runs a few seconds of it.
 .PHONY: soak
 soak: build
-	AWSFLOW_SOAK=full AWSFLOW_STS_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 60m -v -run '^TestSoak$$' ./sidecar/internal/integration
+	AWSFLOW_SOAK=full AWSFLOW_STS_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 60m -v -run '^TestSoak$$' ./sidecar/internal/testing/integration
 
 # One platform-specific VSIX per target in dist/ (linux, darwin and win32; x64 and arm64), each
 # carrying only its own sidecar under bin/<platform>-<arch>/; checked by scripts/verify-vsix.mjs.

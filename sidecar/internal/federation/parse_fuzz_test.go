@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 // fuzzCanary stands in for a bearer secret hidden inside hostile input; no error may repeat any

@@ -16,7 +16,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"awsflow-sts/sidecar/internal/keyid"
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 // ssoClient is the SDK's Identity Center portal client, as the SDK's SSO credential provider

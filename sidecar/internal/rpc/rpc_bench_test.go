@@ -14,7 +14,7 @@ import (
 
 	"github.com/sourcegraph/jsonrpc2"
 
-	"awsflow-sts/sidecar/internal/benchcpu"
+	"awsflow-sts/sidecar/internal/testing/benchcpu"
 )
 
 // The hot path of every call: a tool/invoke request read and judged by the codec, the server's

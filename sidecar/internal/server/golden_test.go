@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"awsflow-sts/sidecar/internal/protocol"
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected responses in protocol/testdata")

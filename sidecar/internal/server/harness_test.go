@@ -17,7 +17,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"awsflow-sts/sidecar/internal/logging"
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 // testVersion is the version the test server reports; goldens show it as {{VERSION}}.

@@ -13,7 +13,7 @@ import (
 	"awsflow-sts/sidecar/internal/localsts"
 	"awsflow-sts/sidecar/internal/protocol"
 	"awsflow-sts/sidecar/internal/session"
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 // billingRole is a second role that trusts alice only with MFA, so that one MFA session can be

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"awsflow-sts/sidecar/internal/benchcpu"
+	"awsflow-sts/sidecar/internal/testing/benchcpu"
 	"awsflow-sts/sidecar/internal/localsts"
 	"awsflow-sts/sidecar/internal/logging"
 )

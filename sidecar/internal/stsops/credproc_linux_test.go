@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"awsflow-sts/sidecar/internal/protocol"
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 // processProfiles writes a credential_process script and the profiles using it: `proc` runs it,

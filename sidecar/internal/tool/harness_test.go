@@ -11,7 +11,7 @@ import (
 	"awsflow-sts/sidecar/internal/redact"
 	"awsflow-sts/sidecar/internal/session"
 	"awsflow-sts/sidecar/internal/stsops"
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 // baseSecret is the base profile's secret key; it must never show up either.

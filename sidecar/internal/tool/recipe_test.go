@@ -17,7 +17,7 @@ import (
 	"awsflow-sts/sidecar/internal/protocol"
 	"awsflow-sts/sidecar/internal/session"
 	"awsflow-sts/sidecar/internal/stsops"
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 const (

@@ -11,7 +11,7 @@ import (
 
 	"awsflow-sts/sidecar/internal/protocol"
 	"awsflow-sts/sidecar/internal/redact"
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 // TestEchoedSecretsAreScrubbed runs every command that carries a secret against an endpoint that

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"awsflow-sts/sidecar/internal/protocol"
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 // fileCanary stands in for a secret in a file that is not a token; no answer may repeat it.

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"awsflow-sts/sidecar/internal/protocol"
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 const roleArn = "arn:aws:iam::123456789012:role/Dev"

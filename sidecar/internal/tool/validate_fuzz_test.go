@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"awsflow-sts/sidecar/internal/protocol"
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 // maxEcho is the most of one name or value an error may quote.

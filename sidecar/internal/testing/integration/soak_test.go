@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 // soakScale is how hard TestSoak pushes: AWSFLOW_SOAK=full (make soak) or the short default that

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 // Input secrets: canaries the tests hand to the sidecar, which must never come back out.

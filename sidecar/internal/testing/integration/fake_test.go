@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 // TestFakeOnlyOperations runs, through the real process, the four operations moto lacks.

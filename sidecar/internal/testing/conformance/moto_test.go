@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 
-	"awsflow-sts/sidecar/internal/peers"
+	"awsflow-sts/sidecar/internal/testing/peers"
 )
 
 // client is an SDK STS client for an endpoint; moto takes any keys.

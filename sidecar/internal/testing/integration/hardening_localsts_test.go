@@ -19,7 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"awsflow-sts/sidecar/internal/localsts"
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 // localSTSClient is an SDK STS client of ls signing with the demo keys.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 // hungSettings point the sidecar at fake with a request timeout long enough that only the local

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"awsflow-sts/sidecar/internal/localsts"
-	"awsflow-sts/sidecar/internal/peers"
+	"awsflow-sts/sidecar/internal/testing/peers"
 )
 
 // creds are what the CLI signs with.

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 // faultBound is how long a call against a broken endpoint may take before the test calls it hung:

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"awsflow-sts/sidecar/internal/peers"
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/peers"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 const motoAccount = "123456789012"

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"awsflow-sts/sidecar/internal/localsts"
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 type local struct {

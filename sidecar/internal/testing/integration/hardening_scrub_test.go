@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 // fragmentCheck finds secrets by any fragment: a run of fragmentLen characters of a secret, in any

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 // withCredentials returns env with the base profile's keys replaced by keyID and secret.

@@ -15,7 +15,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"awsflow-sts/sidecar/internal/ststest"
+	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 // Generous bounds: the tests must not flake on a loaded two-core machine. They only bound waits so
