@@ -122,9 +122,14 @@ e2e: build package
 # is reported, never failed. Then, where the e2e VS Code is installed (e2e/install.sh), the host
 # figures (activation, STSTool through vscode.lm.invokeTool beside an in-process SDK tool) are
 # measured in a real extension host and merged in. A few minutes on 2 cores.
+# Sessions at scale (bench/scale.mjs) runs the binary of BASELINE_REV beside the current one.
+BASELINE_REV ?= HEAD~1
 .PHONY: bench
 bench: setup build node-deps package
 	node bench/build.mjs
 	CGO_ENABLED=0 $(GO) build -trimpath -o bench/.build/gosdk ./bench/gosdk
 	AWSFLOW_STS_BIN=$(CURDIR)/$(BIN) GO='$(GO)' node bench/run.mjs
+	AWSFLOW_STS_BIN=$(CURDIR)/$(BIN) node bench/scale.mjs \
+		--variant baseline=$$(GO='$(GO)' BASELINE_REV='$(BASELINE_REV)' bash scripts/bench-baseline.sh) \
+		--variant current=$(CURDIR)/$(BIN)
 	bash scripts/bench-host.sh

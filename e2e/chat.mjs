@@ -59,7 +59,7 @@ const verbose = (...a) => process.env.E2E_VERBOSE && say(...a);
 // ── the model's script ──────────────────────────────────────────────────────────────────────────────
 const CARD_TITLE = "Assume AWS role?";
 const KEPT = "The credentials stay in the awsflow-sts sidecar; chat sees only the masked access key id.";
-/** The AssumeRole card as extension/src/format.ts confirmation() writes it (Markdown). */
+/** The AssumeRole card as extension/src/invocation.ts confirmation() writes it (Markdown). */
 function assumeRoleCard(roleArn, sessionName, fromSession) {
   return {
     title: CARD_TITLE,

@@ -3,8 +3,9 @@
 import * as vscode from "vscode";
 import { SidecarError, type SidecarClient } from "./client";
 import type { Supervisor } from "./supervisor";
-import { errorText, isMinting } from "./format";
-import { RESERVED_SESSION_NAME, type SessionInfo, type SessionList } from "./protocol.gen";
+import { errorText } from "./errortext";
+import type { SessionInfo, SessionList, SessionsChangedParams } from "./protocol.gen";
+import { SessionMap } from "./sessionmap";
 import { readSettings, type ExtensionSettings } from "./settings";
 import type { SessionSync } from "./sessionsync";
 import type { SessionStatusBar } from "./statusbar";
@@ -12,18 +13,14 @@ import type { SessionStatusBar } from "./statusbar";
 const RECENT_ROLES_KEY = "awsflowSts.recentRoles";
 const MAX_RECENT_ROLES = 10;
 
-/** Commands after which the session list (and so the status bar) may have changed. */
-export function changesSessions(command: string): boolean {
-  return isMinting(command) || command === "UseSession" || command === "ForgetSession";
-}
-
 export class StsContext {
   /** Set once the sidecar has run: the status bar stays hidden before, so drawing it never starts one. */
   sidecarStarted = false;
   statusBar: SessionStatusBar | undefined;
   /** Sessions already warned about as expiring in this sidecar run (cleared when a sidecar starts). */
   readonly expiryWarned = new Set<string>();
-  private sessionList: SessionList | undefined;
+  /** The sidecar's sessions, kept by sessions/changed; undefined while no sidecar is running. */
+  private sessionMap: SessionMap | undefined;
   /** The MFA prompt in progress: a second one would close the first, so they take turns. */
   private prompts: Promise<unknown> = Promise.resolve();
 
@@ -74,38 +71,42 @@ export class StsContext {
     await this.extension.globalState.update(RECENT_ROLES_KEY, roles);
   }
 
-  /** The last session list seen from the sidecar (undefined while it is not running). */
+  /** The sidecar's sessions as the extension knows them (undefined while it is not running). */
   get sessions(): SessionList | undefined {
-    return this.sessionList;
+    return this.sessionMap?.list();
   }
 
   /** The active stored session; undefined when the base identity is in use. */
   get activeSession(): SessionInfo | undefined {
-    const list = this.sessionList;
-    if (!list || list.active === RESERVED_SESSION_NAME) return undefined;
-    return list.sessions.find((s) => s.name === list.active) ?? list.sessions.find((s) => s.active);
+    return this.sessionMap?.activeSession();
   }
 
+  /** Replaces the known sessions with a whole list (sessions/list, or a sessions/* method's answer). */
   setSessions(list: SessionList | undefined): void {
-    this.sessionList = list;
+    if (!list) this.sessionMap = undefined;
+    else (this.sessionMap ??= new SessionMap()).replace(list);
+    this.statusBar?.render();
+  }
+
+  /** Applies one sessions/changed notification: the sidecar sends each change, never the whole list. */
+  applySessionChange(change: SessionsChangedParams): void {
+    (this.sessionMap ??= new SessionMap()).apply(change);
     this.statusBar?.render();
   }
 
   /**
-   * Re-reads the session list if the sidecar is running; never starts it just to look. Failures
-   * only log: the list is a convenience for the status bar and pickers.
+   * Reads the whole list once, when a sidecar has started (or restarted); never starts one just
+   * to look. Later changes arrive as sessions/changed. Failures only log: the list is a
+   * convenience for the status bar and pickers.
    */
-  async refreshSessions(): Promise<SessionList | undefined> {
-    if (!this.supervisor.running) {
-      this.setSessions(this.sessionList);
-      return this.sessionList;
-    }
+  async loadSessions(): Promise<SessionList | undefined> {
+    if (!this.supervisor.running) return this.sessions;
     try {
       const client = await this.client();
       this.setSessions(await client.listSessions());
     } catch (err) {
       this.output.debug(`sessions/list failed: ${errorText(err)}`);
     }
-    return this.sessionList;
+    return this.sessions;
   }
 }

@@ -2,7 +2,16 @@
 // tools read: environment variables, a shell script that sets them, and credential_process JSON.
 // Pure, so the quoting is tested against real shells. Errors never quote a value: values are secrets.
 import * as path from "node:path";
-import type { ExportedSession, SessionInfo } from "./protocol.gen";
+import {
+  CREDENTIALS_FILE_DEFAULT,
+  CREDENTIALS_FILE_ENV,
+  PROFILE_NAME_FORBIDDEN,
+  PROFILE_NAME_MAX_LENGTH,
+  PROFILE_NAME_PATTERN,
+  PROFILE_NAME_RULE,
+  type ExportedSession,
+  type SessionInfo,
+} from "./protocol.gen";
 
 export type Shell = "bash" | "fish" | "powershell" | "cmd";
 
@@ -143,17 +152,32 @@ export function credentialProcessJson(s: ExportedSession): string {
   return JSON.stringify(out, null, 2) + "\n";
 }
 
-/** The shared credentials file the AWS tools read: AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials. */
-export function defaultCredentialsFile(env: NodeJS.ProcessEnv, home: string): string {
-  const fromEnv = env.AWS_SHARED_CREDENTIALS_FILE?.trim();
-  return fromEnv ? fromEnv : path.join(home, ".aws", "credentials");
+/** A leading ~ or ~/ as the home directory, as the sidecar and the AWS SDKs read it (not ~bob/). */
+function expandHome(p: string, home: string): string {
+  if (p !== "~" && !p.startsWith("~/") && !p.startsWith(`~${path.sep}`)) return p;
+  return path.join(home, p.slice(1));
 }
 
-/** Why a profile name cannot be used in the credentials file, or undefined. */
+/**
+ * The shared credentials file the AWS tools read, as the sidecar finds it: AWS_SHARED_CREDENTIALS_FILE
+ * when set and not empty, else ~/.aws/credentials (both named by the contract).
+ */
+export function defaultCredentialsFile(env: NodeJS.ProcessEnv, home: string): string {
+  const fromEnv = env[CREDENTIALS_FILE_ENV];
+  return expandHome(fromEnv ? fromEnv : CREDENTIALS_FILE_DEFAULT, home);
+}
+
+/**
+ * Why a profile name cannot be used in the credentials file, or undefined: the contract's pattern
+ * decides, as in the sidecar. The name is taken trimmed, as the commands send it.
+ */
 export function profileNameProblem(name: string): string | undefined {
   const t = name.trim();
   if (t === "") return "A profile name is required.";
-  if (/[[\]#;\r\n]/.test(t)) return "A profile name cannot hold [ ] # ; or a line break.";
-  if (t.length > 128) return "At most 128 characters.";
-  return undefined;
+  if (PROFILE_NAME_PATTERN.test(t)) return undefined;
+  if ([...t].some((c) => PROFILE_NAME_FORBIDDEN.includes(c) || c === "\r" || c === "\n")) {
+    return `A profile name cannot hold ${[...PROFILE_NAME_FORBIDDEN].join(" ")} or a line break.`;
+  }
+  if ([...t].length > PROFILE_NAME_MAX_LENGTH) return `At most ${PROFILE_NAME_MAX_LENGTH} characters.`;
+  return `${PROFILE_NAME_RULE[0].toUpperCase()}${PROFILE_NAME_RULE.slice(1)}.`;
 }

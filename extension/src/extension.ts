@@ -32,7 +32,7 @@ export function activate(context: vscode.ExtensionContext): void {
       else output.info(line);
       if (state === "running") {
         ctx.sidecarStarted = true;
-        void ctx.refreshSessions();
+        void ctx.loadSessions();
       } else if (state === "starting") {
         // A new sidecar run: its sessions may warn about expiring again.
         ctx.expiryWarned.clear();
@@ -81,7 +81,7 @@ function onNotification(ctx: StsContext, method: string, params: unknown, client
     return;
   }
   ctx.output.debug(`session ${changed.session}: ${changed.reason}`);
-  ctx.setSessions(changed.list);
+  ctx.applySessionChange(changed);
   void ctx.sync.onChanged(changed, client);
   ctx.statusBar?.onSessionsChanged(changed);
 }

@@ -22,6 +22,29 @@ export type CommandName =
   | "UseSession"
   | "ForgetSession";
 
+/**
+ * One piece of an invocation or confirmation template: literal text, or a slot reading a parameter.
+ * A slot without then shows the parameter's value, or its fallback; one with then is a condition.
+ */
+export type TextPart =
+  | string
+  | {
+      /** The parameter read. */
+      readonly param: string;
+      /** Whether the parameter is a list of strings, shown joined. */
+      readonly list?: boolean;
+      /** What a plain slot shows when the parameter has no value. */
+      readonly fallback?: string;
+      /** Whether the condition is that the parameter was given at all (any value), not that it has one. */
+      readonly given?: boolean;
+      /** Whether the condition is that the parameter's value is this. */
+      readonly equals?: string;
+      /** What a condition shows when it holds. */
+      readonly then?: readonly TextPart[];
+      /** What a condition shows when it does not. */
+      readonly else?: readonly TextPart[];
+    };
+
 /** What a command is and takes. */
 export interface CommandInfo {
   readonly name: CommandName;
@@ -34,6 +57,10 @@ export interface CommandInfo {
   readonly oneOf: readonly (readonly string[])[];
   /** DurationSeconds when omitted, for commands that take it. */
   readonly defaultDurationSeconds?: number;
+  /** The progress line shown while the command runs, naming what it acts on but never a secret. */
+  readonly invocation: readonly TextPart[];
+  /** The confirmation card of a command that mints: its title and first sentence (values shown as code). */
+  readonly confirm?: { readonly title: string; readonly what: readonly TextPart[] };
 }
 
 /** Every command, in the model's order. */
@@ -47,6 +74,8 @@ export const COMMANDS: readonly CommandInfo[] = [
     params: [{ name: "RoleArn", required: false, secret: false }, { name: "RoleSessionName", required: false, secret: false }, { name: "Profile", required: false, secret: false }, { name: "DurationSeconds", required: false, secret: false }, { name: "ExternalId", required: false, secret: false }, { name: "Policy", required: false, secret: false }, { name: "PolicyArns", required: false, secret: false }, { name: "SerialNumber", required: false, secret: false }, { name: "TokenCode", required: false, secret: true }, { name: "SourceIdentity", required: false, secret: false }, { name: "Tags", required: false, secret: false }, { name: "TransitiveTagKeys", required: false, secret: false }, { name: "SessionName", required: false, secret: false }],
     oneOf: [["RoleArn", "Profile"]],
     defaultDurationSeconds: 3600,
+    invocation: ["Assuming role ", { param: "RoleArn", fallback: "(no role given)" }, { param: "SessionName", then: [" as session ", { param: "SessionName" }], else: [{ param: "RoleSessionName", then: [" as session ", { param: "RoleSessionName" }], else: [{ param: "Name", then: [" as session ", { param: "Name" }] }] }] }],
+    confirm: { title: "Assume AWS role?", what: ["Assume ", { param: "Profile", then: ["the role of profile ", { param: "Profile" }, " (from your AWS config file)"], else: ["role ", { param: "RoleArn", fallback: "(none given)" }] }, { param: "ExternalId", then: [" with external id ", { param: "ExternalId" }] }, { param: "SerialNumber", then: [" with MFA device ", { param: "SerialNumber" }] }] },
   },
   {
     name: "AssumeRoleWithSAML",
@@ -57,6 +86,8 @@ export const COMMANDS: readonly CommandInfo[] = [
     params: [{ name: "RoleArn", required: false, secret: false }, { name: "PrincipalArn", required: false, secret: false }, { name: "SAMLAssertion", required: false, secret: true }, { name: "SAMLAssertionFile", required: false, secret: false }, { name: "DurationSeconds", required: false, secret: false }, { name: "Policy", required: false, secret: false }, { name: "PolicyArns", required: false, secret: false }, { name: "SessionName", required: false, secret: false }],
     oneOf: [["SAMLAssertion", "SAMLAssertionFile"]],
     defaultDurationSeconds: 3600,
+    invocation: ["Assuming ", { param: "RoleArn", then: ["role ", { param: "RoleArn" }], else: ["the role named in a SAML assertion"] }, { param: "SAMLAssertionFile", then: [" with the SAML assertion in ", { param: "SAMLAssertionFile" }], else: [{ param: "SAMLAssertion", given: true, then: [" with a SAML assertion given inline"] }] }, { param: "SessionName", then: [" as session ", { param: "SessionName" }], else: [{ param: "RoleSessionName", then: [" as session ", { param: "RoleSessionName" }], else: [{ param: "Name", then: [" as session ", { param: "Name" }] }] }] }],
+    confirm: { title: "Assume AWS role with SAML?", what: ["Assume ", { param: "RoleArn", then: ["role ", { param: "RoleArn" }], else: ["the role named in the assertion"] }, " with the SAML assertion ", { param: "SAMLAssertionFile", then: ["in ", { param: "SAMLAssertionFile" }], else: ["given inline"] }] },
   },
   {
     name: "AssumeRoleWithWebIdentity",
@@ -67,6 +98,8 @@ export const COMMANDS: readonly CommandInfo[] = [
     params: [{ name: "RoleArn", required: true, secret: false }, { name: "RoleSessionName", required: false, secret: false }, { name: "WebIdentityToken", required: false, secret: true }, { name: "WebIdentityTokenFile", required: false, secret: false }, { name: "ProviderId", required: false, secret: false }, { name: "DurationSeconds", required: false, secret: false }, { name: "Policy", required: false, secret: false }, { name: "PolicyArns", required: false, secret: false }, { name: "SessionName", required: false, secret: false }],
     oneOf: [["WebIdentityToken", "WebIdentityTokenFile"]],
     defaultDurationSeconds: 3600,
+    invocation: ["Assuming role ", { param: "RoleArn", fallback: "(no role given)" }, { param: "WebIdentityTokenFile", then: [" with the web identity token in ", { param: "WebIdentityTokenFile" }], else: [{ param: "WebIdentityToken", given: true, then: [" with a web identity token given inline"] }] }, { param: "SessionName", then: [" as session ", { param: "SessionName" }], else: [{ param: "RoleSessionName", then: [" as session ", { param: "RoleSessionName" }], else: [{ param: "Name", then: [" as session ", { param: "Name" }] }] }] }],
+    confirm: { title: "Assume AWS role with a web identity token?", what: ["Assume role ", { param: "RoleArn", fallback: "(none given)" }, " with the web identity token ", { param: "WebIdentityTokenFile", then: ["in ", { param: "WebIdentityTokenFile" }], else: ["given inline"] }] },
   },
   {
     name: "AssumeRoot",
@@ -77,6 +110,8 @@ export const COMMANDS: readonly CommandInfo[] = [
     params: [{ name: "TargetPrincipal", required: true, secret: false }, { name: "TaskPolicyArn", required: true, secret: false }, { name: "DurationSeconds", required: false, secret: false }, { name: "SessionName", required: false, secret: false }],
     oneOf: [],
     defaultDurationSeconds: 900,
+    invocation: ["Getting root credentials for account ", { param: "TargetPrincipal", fallback: "(none given)" }, " scoped to ", { param: "TaskPolicyArn", fallback: "(no task policy given)" }],
+    confirm: { title: "Get AWS root credentials?", what: ["Get root credentials for member account ", { param: "TargetPrincipal", fallback: "(none given)" }, ", limited to the task policy ", { param: "TaskPolicyArn", fallback: "(none given)" }] },
   },
   {
     name: "DecodeAuthorizationMessage",
@@ -86,6 +121,7 @@ export const COMMANDS: readonly CommandInfo[] = [
     local: false,
     params: [{ name: "EncodedMessage", required: true, secret: false }],
     oneOf: [],
+    invocation: ["Decoding an authorization failure message"],
   },
   {
     name: "GetAccessKeyInfo",
@@ -95,6 +131,7 @@ export const COMMANDS: readonly CommandInfo[] = [
     local: false,
     params: [{ name: "AccessKeyId", required: true, secret: false }],
     oneOf: [],
+    invocation: ["Looking up the account of access key ", { param: "AccessKeyId", fallback: "(none given)" }],
   },
   {
     name: "GetCallerIdentity",
@@ -104,6 +141,7 @@ export const COMMANDS: readonly CommandInfo[] = [
     local: false,
     params: [],
     oneOf: [],
+    invocation: [{ param: "Session", then: ["Checking the caller identity of session ", { param: "Session" }], else: ["Checking the caller identity"] }],
   },
   {
     name: "GetDelegatedAccessToken",
@@ -113,6 +151,8 @@ export const COMMANDS: readonly CommandInfo[] = [
     local: false,
     params: [{ name: "TradeInToken", required: true, secret: true }, { name: "SessionName", required: false, secret: false }],
     oneOf: [],
+    invocation: ["Trading in a delegated access token", { param: "SessionName", then: [" as session ", { param: "SessionName" }], else: [{ param: "RoleSessionName", then: [" as session ", { param: "RoleSessionName" }], else: [{ param: "Name", then: [" as session ", { param: "Name" }] }] }] }],
+    confirm: { title: "Trade in a delegated access token?", what: ["Trade the given trade-in token for delegated credentials"] },
   },
   {
     name: "GetFederationToken",
@@ -123,6 +163,8 @@ export const COMMANDS: readonly CommandInfo[] = [
     params: [{ name: "Name", required: true, secret: false }, { name: "DurationSeconds", required: false, secret: false }, { name: "Policy", required: false, secret: false }, { name: "PolicyArns", required: false, secret: false }, { name: "Tags", required: false, secret: false }, { name: "SessionName", required: false, secret: false }],
     oneOf: [],
     defaultDurationSeconds: 43200,
+    invocation: ["Getting federated-user credentials for ", { param: "Name", fallback: "(no name given)" }],
+    confirm: { title: "Get AWS federated-user credentials?", what: ["Get credentials for federated user ", { param: "Name", fallback: "(none given)" }] },
   },
   {
     name: "GetSessionToken",
@@ -133,6 +175,8 @@ export const COMMANDS: readonly CommandInfo[] = [
     params: [{ name: "DurationSeconds", required: false, secret: false }, { name: "SerialNumber", required: false, secret: false }, { name: "TokenCode", required: false, secret: true }, { name: "SessionName", required: false, secret: false }],
     oneOf: [],
     defaultDurationSeconds: 43200,
+    invocation: ["Getting session credentials", { param: "SerialNumber", then: [" with MFA device ", { param: "SerialNumber" }] }, { param: "SessionName", then: [" as session ", { param: "SessionName" }], else: [{ param: "RoleSessionName", then: [" as session ", { param: "RoleSessionName" }], else: [{ param: "Name", then: [" as session ", { param: "Name" }] }] }] }],
+    confirm: { title: "Get AWS session credentials?", what: ["Get session credentials", { param: "SerialNumber", then: [" authenticated with MFA device ", { param: "SerialNumber" }] }] },
   },
   {
     name: "GetWebIdentityToken",
@@ -143,15 +187,18 @@ export const COMMANDS: readonly CommandInfo[] = [
     params: [{ name: "Audience", required: true, secret: false }, { name: "SigningAlgorithm", required: true, secret: false }, { name: "DurationSeconds", required: false, secret: false }, { name: "Tags", required: false, secret: false }, { name: "SessionName", required: false, secret: false }],
     oneOf: [],
     defaultDurationSeconds: 300,
+    invocation: ["Requesting a web identity token for ", { param: "Audience", list: true, fallback: "(no audience given)" }, { param: "SessionName", then: [" as session ", { param: "SessionName" }], else: [{ param: "RoleSessionName", then: [" as session ", { param: "RoleSessionName" }], else: [{ param: "Name", then: [" as session ", { param: "Name" }] }] }] }],
+    confirm: { title: "Have AWS STS issue a web identity token?", what: ["Have STS issue a web identity token (JWT) for audience ", { param: "Audience", list: true, fallback: "(none given)" }, { param: "SigningAlgorithm", then: [" signed with ", { param: "SigningAlgorithm" }] }] },
   },
   {
     name: "ListSessions",
-    summary: "List the sessions stored in the sidecar, which one is the default, and their time left.",
+    summary: "List the sessions stored in the sidecar, which one is the default, and their time left: the 50 most relevant (the default, then the soonest to expire), with counts of the rest.",
     mints: "",
     auth: "none",
     local: true,
-    params: [],
+    params: [{ name: "Filter", required: false, secret: false }],
     oneOf: [],
+    invocation: ["Listing sessions"],
   },
   {
     name: "UseSession",
@@ -161,6 +208,7 @@ export const COMMANDS: readonly CommandInfo[] = [
     local: true,
     params: [{ name: "SessionName", required: true, secret: false }],
     oneOf: [],
+    invocation: [{ param: "SessionName", equals: "base", then: ["Switching back to the base identity"], else: ["Switching the default identity to session ", { param: "SessionName", fallback: "(none given)" }] }],
   },
   {
     name: "ForgetSession",
@@ -170,11 +218,34 @@ export const COMMANDS: readonly CommandInfo[] = [
     local: true,
     params: [{ name: "SessionName", required: true, secret: false }],
     oneOf: [],
+    invocation: ["Forgetting session ", { param: "SessionName", fallback: "(none given)" }],
   },
 ];
 
 /** Parameters every STS command takes. */
 export const COMMON_PARAMS: readonly string[] = ["Session", "Region"];
+
+/** The longest profile name, in characters. A profile name the shared credentials file can hold and the AWS SDKs read back as the same name. */
+export const PROFILE_NAME_MAX_LENGTH = 128;
+/** The characters a profile name cannot hold, besides line breaks and control characters. */
+export const PROFILE_NAME_FORBIDDEN = "[]#;";
+/** The profile-name rule as a sentence. */
+export const PROFILE_NAME_RULE = "a profile name is 1 to 128 characters, without [ ] # ; line breaks or control characters, and without leading or trailing spaces";
+/** Matches exactly the valid profile names: the rule the sidecar's credentials file writer enforces. */
+export const PROFILE_NAME_PATTERN = new RegExp("^[^\\[\\]#;\\p{Cc}\\p{Z}](?:[^\\[\\]#;\\p{Cc}]{0,126}[^\\[\\]#;\\p{Cc}\\p{Z}])?$", "u");
+
+/** Names the shared credentials file when set and not empty. The shared credentials file the AWS CLI and SDKs read. */
+export const CREDENTIALS_FILE_ENV = "AWS_SHARED_CREDENTIALS_FILE";
+/** The shared credentials file otherwise, with ~ for the home directory. */
+export const CREDENTIALS_FILE_DEFAULT = "~/.aws/credentials";
+
+/** The refusal of a session that holds a web identity token where credentials are needed; action says what it cannot do. */
+export function tokenNotCredentials(session: string, action: string): string {
+  return "session " + JSON.stringify(session) + " holds a web identity token, not credentials, so it cannot " + action;
+}
+
+/** What a session made by GetWebIdentityToken holds, as a refusal names it. */
+export const TOKEN_SESSION_HOLDS = "a web identity token, not credentials";
 
 /** JSON-RPC method names. */
 export const METHODS = {
@@ -412,7 +483,10 @@ export interface SessionsChangedParams {
   session: string;
   /** A sentence for the user, without secrets. */
   message?: string;
-  list: SessionList;
+  /** The session as it is after the change; absent when it was forgotten. */
+  info?: SessionInfo;
+  /** The default session's name after the change, or "base". */
+  active: string;
 }
 
 export interface MfaTokenCodeParams {

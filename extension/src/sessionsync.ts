@@ -40,7 +40,8 @@ export function readSessionList(v: unknown): SessionList | undefined {
 export function readChangedParams(v: unknown): SessionsChangedParams | undefined {
   if (!isObject(v) || typeof v.reason !== "string" || typeof v.session !== "string") return undefined;
   if (v.message !== undefined && typeof v.message !== "string") return undefined;
-  if (!readSessionList(v.list)) return undefined;
+  if (typeof v.active !== "string" || (v.info !== undefined && !isSessionInfo(v.info))) return undefined;
+  if (v.info !== undefined && (v.info as SessionInfo).name !== v.session) return undefined;
   return v as unknown as SessionsChangedParams;
 }
 
@@ -82,7 +83,7 @@ export class SessionSync {
           await this.vault.remove(params.session);
           return;
         case "used":
-          await this.vault.setActive(params.list.active);
+          await this.vault.setActive(params.active);
           return;
         default:
           // expiring and refreshFailed change nothing stored; unknown reasons are for newer clients.

@@ -2,7 +2,7 @@
 // already knows, so it never starts the sidecar; it appears once the sidecar has run.
 import * as vscode from "vscode";
 import type { StsContext } from "./context";
-import { expiryWarning, statusBarText } from "./format";
+import { expiryWarning, statusBarText } from "./sessiontext";
 import type { SessionsChangedParams } from "./protocol.gen";
 
 const TICK_MS = 30_000;
@@ -46,7 +46,8 @@ export class SessionStatusBar implements vscode.Disposable {
       this.ctx.output.warn(`session ${params.session} could not be refreshed${params.message ? `: ${params.message}` : ""}`);
       return;
     }
-    const warning = expiryWarning(params.reason, params.session, params.list, Date.now());
+    const list = this.ctx.sessions;
+    const warning = list && expiryWarning(params.reason, params.session, list, Date.now());
     if (!warning || this.ctx.expiryWarned.has(warning.session)) return;
     this.ctx.expiryWarned.add(warning.session);
     this.ctx.output.warn(warning.text);
@@ -59,8 +60,8 @@ export class SessionStatusBar implements vscode.Disposable {
 
   private startTimer(): void {
     if (this.timer) return;
-    // A tick re-lists (the sidecar may have refreshed the session) and so re-renders with the new time.
-    this.timer = setInterval(() => void this.ctx.refreshSessions(), TICK_MS);
+    // A tick only redraws the countdown: refreshes and expiry arrive as sessions/changed.
+    this.timer = setInterval(() => this.render(), TICK_MS);
   }
 
   private stopTimer(): void {

@@ -2,8 +2,10 @@
 // the model as text it can act on (never thrown), except a cancelled turn, which VS Code expects as
 // a CancellationError.
 import * as vscode from "vscode";
-import { changesSessions, type StsContext } from "./context";
-import { confirmation, invocationMessage, isMinting, validateParams } from "./format";
+import type { StsContext } from "./context";
+import { isMinting } from "./contract";
+import { confirmation, invocationMessage } from "./invocation";
+import { validateParams } from "./precheck";
 import { COMMANDS, TOOL_NAME } from "./protocol.gen";
 
 /** What the model sends; checked at run time, since a model can send anything. */
@@ -59,7 +61,6 @@ export class StsTool implements vscode.LanguageModelTool<ToolInput> {
     try {
       const client = await this.ctx.client();
       const result = await client.invoke(command, params, token);
-      if (changesSessions(command)) void this.ctx.refreshSessions();
       return textResult(result.text);
     } catch (err) {
       if (token.isCancellationRequested) throw new vscode.CancellationError();

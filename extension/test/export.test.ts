@@ -17,7 +17,7 @@ import {
   profileNameProblem,
   type Shell,
 } from "../src/export";
-import type { ExportedSession, SessionInfo } from "../src/protocol.gen";
+import { PROFILE_NAME_MAX_LENGTH, type ExportedSession, type SessionInfo } from "../src/protocol.gen";
 import { Supervisor } from "../src/supervisor";
 import { LocalSts, scratchDir, sidecarEnv, sidecarSkipReason, startLocalSts, withTimeout , localSupervisor } from "./helpers";
 
@@ -252,6 +252,20 @@ describe("profile names and the credentials file", () => {
     for (const bad of ["", "  ", "a]b", "[a", "a#b", "a;b", "a\nb"]) {
       assert.ok(profileNameProblem(bad), JSON.stringify(bad));
     }
+  });
+
+  test("profile names follow the sidecar's rule: characters, not UTF-16 units; no control characters", () => {
+    assert.equal(profileNameProblem("😀".repeat(PROFILE_NAME_MAX_LENGTH)), undefined);
+    assert.equal(profileNameProblem("x".repeat(PROFILE_NAME_MAX_LENGTH + 1)), `At most ${PROFILE_NAME_MAX_LENGTH} characters.`);
+    assert.equal(profileNameProblem(" dev "), undefined, "taken trimmed, as the commands send it");
+    assert.match(profileNameProblem("a\u0001b") ?? "", /control characters/);
+    assert.match(profileNameProblem("a\u0085b") ?? "", /control characters/);
+    assert.equal(profileNameProblem("a\u2028b"), undefined, "a separator inside the name is kept, as the sidecar keeps it");
+  });
+
+  test("~ in AWS_SHARED_CREDENTIALS_FILE is the home directory, as the sidecar reads it", () => {
+    assert.equal(defaultCredentialsFile({ AWS_SHARED_CREDENTIALS_FILE: "~/work/creds" }, "/home/me"), path.join("/home/me", "work", "creds"));
+    assert.equal(defaultCredentialsFile({ AWS_SHARED_CREDENTIALS_FILE: "" }, "/home/me"), path.join("/home/me", ".aws", "credentials"));
   });
 
   test("AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials", () => {

@@ -3,17 +3,11 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SidecarError } from "../src/client";
-import {
-  commandInfo,
-  confirmation,
-  errorText,
-  expiryWarning,
-  invocationMessage,
-  isMinting,
-  statusBarText,
-  timeLeft,
-  validateParams,
-} from "../src/format";
+import { commandInfo, isMinting } from "../src/contract";
+import { errorText } from "../src/errortext";
+import { confirmation, invocationMessage } from "../src/invocation";
+import { validateParams } from "../src/precheck";
+import { expiryWarning, statusBarText, timeLeft } from "../src/sessiontext";
 import { COMMANDS, SessionInfo, SessionList } from "../src/protocol.gen";
 import { repoRoot } from "./helpers";
 

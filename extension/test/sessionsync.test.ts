@@ -37,8 +37,7 @@ const exported = (name: string, over: Partial<ExportedSession> = {}): ExportedSe
   ...over,
 });
 
-const emptyList: SessionList = { sessions: [], active: "base" };
-const changed = (reason: string, session: string, list: SessionList = emptyList): SessionsChangedParams => ({ reason, session, list });
+const changed = (reason: string, session: string, active = "base"): SessionsChangedParams => ({ reason, session, active });
 
 /** A client whose export takes a while, so a later event could overtake it if the sync let it. */
 class FakeClient implements SyncClient {
@@ -104,9 +103,9 @@ describe("SessionSync with a fake client", () => {
     const { vault, sync } = harness();
     const client = new FakeClient();
     await sync.onChanged(changed("created", "dev"), client);
-    await sync.onChanged(changed("used", "dev", { sessions: [], active: "dev" }), client);
+    await sync.onChanged(changed("used", "dev", "dev"), client);
     assert.equal((await vault.load()).active, "dev");
-    await sync.onChanged(changed("used", "base", { sessions: [], active: "base" }), client);
+    await sync.onChanged(changed("used", "base", "base"), client);
     assert.equal((await vault.load()).active, undefined);
   });
 
@@ -218,7 +217,7 @@ describe("SessionSync with a fake client", () => {
   test("readChangedParams accepts the contract's shape only", () => {
     assert.ok(readChangedParams(changed("created", "dev")));
     assert.ok(readChangedParams({ ...changed("created", "dev"), message: "made" }));
-    for (const bad of [undefined, null, "x", { reason: "created" }, { reason: "created", session: "dev" }, { ...changed("created", "dev"), list: { sessions: [{}], active: "base" } }, { ...changed("x", "y"), message: 3 }]) {
+    for (const bad of [undefined, null, "x", { reason: "created" }, { reason: "created", session: "dev" }, { ...changed("created", "dev"), info: {} }, { ...changed("created", "dev"), active: undefined }, { ...changed("x", "y"), message: 3 }]) {
       assert.equal(readChangedParams(bad), undefined, JSON.stringify(bad));
     }
   });

@@ -10,6 +10,6 @@ export async function showLog(ctx: StsContext, _args: Args | undefined): Promise
 /** Also the way out after the supervisor stopped restarting a crashing sidecar: restart() resets its budget. */
 export async function restartSidecar(ctx: StsContext, _args: Args | undefined): Promise<CommandResult> {
   await ctx.supervisor.restart();
-  await ctx.refreshSessions();
+  await ctx.loadSessions();
   return `awsflow-sts sidecar restarted (pid ${ctx.supervisor.pid ?? "unknown"})`;
 }

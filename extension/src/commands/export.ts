@@ -20,7 +20,7 @@ import {
   SHELLS,
   type Shell,
 } from "../export";
-import { timeLeft } from "../format";
+import { timeLeft } from "../sessiontext";
 import { ERROR_CODES, type ExportedSession, type WriteProfileResult } from "../protocol.gen";
 import { Dismissed, input, pick, type Args, type CommandResult } from "./ui";
 

@@ -1,7 +1,7 @@
 // Commands over the sidecar's stored sessions: list, switch the default, forget.
 import * as vscode from "vscode";
 import type { StsContext } from "../context";
-import { timeLeft } from "../format";
+import { timeLeft } from "../sessiontext";
 import { RESERVED_SESSION_NAME, type SessionInfo, type SessionList } from "../protocol.gen";
 import { pick, run, show, type Args, type CommandResult } from "./ui";
 

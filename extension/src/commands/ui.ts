@@ -3,8 +3,8 @@
 // answer and every optional prompt, so tests and other extensions can drive it without typing.
 import * as vscode from "vscode";
 import { SidecarError } from "../client";
-import { changesSessions, type StsContext } from "../context";
-import { validateParams } from "../format";
+import type { StsContext } from "../context";
+import { validateParams } from "../precheck";
 import { COMMANDS, COMMON_PARAMS, ERROR_CODES, type CommandName, type InvokeResult } from "../protocol.gen";
 
 export type Args = Record<string, unknown>;
@@ -140,7 +140,6 @@ export async function run(ctx: StsContext, command: CommandName, params: Record<
     client.invoke(command, params),
   );
   ctx.output.info(`${command}:\n${result.text}`);
-  if (changesSessions(command)) await ctx.refreshSessions();
   return result;
 }
 

@@ -18,14 +18,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
-	"github.com/sourcegraph/jsonrpc2"
-
 	"awsflow-sts/sidecar/internal/localsts"
 	"awsflow-sts/sidecar/internal/protocol"
+	"awsflow-sts/sidecar/internal/testing/rpctest"
 )
 
 func main() {
@@ -52,8 +50,8 @@ type demo struct {
 	ctx     context.Context
 	bin     string
 	env     []string
-	conn    *jsonrpc2.Conn
-	client  *client
+	conn    *rpctest.Process // the running sidecar and the demo's JSON-RPC client on its stdio
+	heard   int              // how many of the sidecar's own messages printEvents has shown
 	local   localInfo
 	dir     string
 	seen    strings.Builder
@@ -82,11 +80,10 @@ func run(bin string) error {
 		return err
 	}
 	d := &demo{ctx: ctx, bin: bin, env: env, local: local, dir: dir, secrets: []string{local.SecretAccessKey}}
-	sidecar, err := d.startSidecar()
-	if err != nil {
+	if err := d.startSidecar(); err != nil {
 		return err
 	}
-	defer func() { stop(sidecar) }()
+	defer func() { stopSidecar(d.conn) }()
 
 	if err := d.script(); err != nil {
 		return err
@@ -94,14 +91,14 @@ func run(bin string) error {
 	if err := d.checkSecrets(); err != nil {
 		return err
 	}
-	if sidecar, err = d.lasting(sidecar); err != nil {
+	if err := d.lasting(); err != nil {
 		return err
 	}
 	if err := d.conn.Call(ctx, protocol.MethodShutdown, nil, nil); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	_ = d.conn.Notify(ctx, protocol.MethodExit, nil) // the sidecar exits; its pipe closes
-	if err := waitExit(sidecar, 5*time.Second); err != nil {
+	_ = d.conn.Notify(protocol.MethodExit, nil) // the sidecar exits; its pipe closes
+	if _, err := d.conn.Wait(5 * time.Second); err != nil {
 		return fmt.Errorf("sidecar exit: %w", err)
 	}
 	fmt.Printf("\nDone: %d steps; the sidecar shut down cleanly.\n", d.step)
@@ -176,7 +173,7 @@ func (d *demo) invoke(title, command string, params map[string]any, wantError bo
 	var res protocol.InvokeResult
 	err := d.conn.Call(d.ctx, protocol.MethodToolInvoke, input, &res)
 	var text string
-	var rpcErr *jsonrpc2.Error
+	var rpcErr *rpctest.Error
 	switch {
 	case err == nil:
 		text = res.Text
@@ -203,10 +200,30 @@ func (d *demo) invoke(title, command string, params map[string]any, wantError bo
 // printEvents shows what the sidecar told the extension on its own since the last call: MFA
 // prompts and session changes (which drive the status bar and the keychain copy).
 func (d *demo) printEvents() {
-	events := d.client.take()
+	events := d.takeEvents()
 	if len(events) > 0 {
 		fmt.Println("The extension hears: " + strings.Join(events, "; "))
 	}
+}
+
+// takeEvents describes the MFA prompts and session changes the sidecar sent since the last take.
+func (d *demo) takeEvents() []string {
+	all := d.conn.Events()
+	var out []string
+	for _, m := range all[d.heard:] {
+		switch {
+		case m.Method == protocol.MethodMfaTokenCode && m.IsRequest():
+			var p protocol.MfaTokenCodeParams
+			_ = json.Unmarshal(m.Params, &p)
+			out = append(out, fmt.Sprintf("mfa/tokenCode (%s) → the user types the code into a masked box", p.Reason))
+		case m.Method == protocol.MethodSessionsChanged && m.IsNotification():
+			var p protocol.SessionsChangedParams
+			_ = json.Unmarshal(m.Params, &p)
+			out = append(out, fmt.Sprintf("sessions/changed %s %s", p.Reason, p.Session))
+		}
+	}
+	d.heard = len(all)
+	return out
 }
 
 // checkSecrets exports every stored session (as only a user's explicit command may) and confirms
@@ -380,157 +397,100 @@ func waitExit(cmd *exec.Cmd, timeout time.Duration) error {
 	}
 }
 
-// pipe joins the child's stdout and stdin into one connection.
-type pipe struct {
-	io.ReadCloser
-	io.WriteCloser
-}
-
-func (p pipe) Close() error {
-	return errors.Join(p.WriteCloser.Close(), p.ReadCloser.Close())
-}
-
-// client is the demo's side of what the extension does for the sidecar: it answers mfa/tokenCode
-// as the user typing into the masked input box would, and hears sessions/changed.
-type client struct {
-	code   string
-	mu     sync.Mutex
-	events []string
-}
-
-// Handle answers the sidecar's requests and records its notifications.
-func (c *client) Handle(ctx context.Context, conn *jsonrpc2.Conn, r *jsonrpc2.Request) {
-	switch r.Method {
-	case protocol.MethodMfaTokenCode:
-		var p protocol.MfaTokenCodeParams
-		_ = json.Unmarshal(*r.Params, &p)
-		c.add(fmt.Sprintf("mfa/tokenCode (%s) → the user types the code into a masked box", p.Reason))
-		_ = conn.Reply(ctx, r.ID, protocol.MfaTokenCodeResult{TokenCode: c.code})
-	case protocol.MethodSessionsChanged:
-		var p protocol.SessionsChangedParams
-		_ = json.Unmarshal(*r.Params, &p)
-		c.add(fmt.Sprintf("sessions/changed %s %s", p.Reason, p.Session))
-	default:
-		if !r.Notif {
-			_ = conn.ReplyWithError(ctx, r.ID, &jsonrpc2.Error{Code: jsonrpc2.CodeMethodNotFound, Message: "the demo does not answer " + r.Method})
-		}
-	}
-}
-
-func (c *client) add(event string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.events = append(c.events, event)
-}
-
-// take returns the events since the last take.
-func (c *client) take() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := c.events
-	c.events = nil
-	return out
-}
-
 // startSidecar starts `awsflow-sts serve`, connects to it as the extension does and initializes it.
-func (d *demo) startSidecar() (*exec.Cmd, error) {
+// The demo's client answers mfa/tokenCode as the user typing into the masked input box would.
+func (d *demo) startSidecar() error {
 	sidecar := exec.Command(d.bin, "serve", "--log-level", "warn")
 	sidecar.Env = d.env
 	sidecar.Stderr = os.Stderr
 	sidecar.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdin, err := sidecar.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	stdout, err := sidecar.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := sidecar.Start(); err != nil {
-		return nil, fmt.Errorf("start sidecar: %w", err)
-	}
 	_, code := localsts.DefaultConfig().DemoMFA()
-	d.client = &client{code: code}
-	d.conn = jsonrpc2.NewConn(d.ctx, jsonrpc2.NewBufferedStream(pipe{stdout, stdin}, jsonrpc2.VSCodeObjectCodec{}), d.client,
-		jsonrpc2.SetLogger(quietOnClose{}))
+	p, err := rpctest.Start(sidecar, rpctest.Options{Handler: func(_ context.Context, m *rpctest.Message) (any, *rpctest.Error) {
+		if m.Method != protocol.MethodMfaTokenCode {
+			return nil, &rpctest.Error{Code: rpctest.CodeMethodNotFound, Message: "the demo does not answer " + m.Method}
+		}
+		return protocol.MfaTokenCodeResult{TokenCode: code}, nil
+	}})
+	if err != nil {
+		return fmt.Errorf("start sidecar: %w", err)
+	}
+	d.conn, d.heard = p, 0
 	var init protocol.InitializeResult
 	if err := d.conn.Call(d.ctx, protocol.MethodInitialize, protocol.InitializeParams{
 		ClientInfo: protocol.ClientInfo{Name: "awsflow-sts demo", Version: "1"},
 		Settings:   protocol.Settings{Profile: "demo", Region: d.local.Region, EndpointURL: d.local.Endpoint, MaxAttempts: 1},
 	}, &init); err != nil {
-		stop(sidecar)
-		return nil, fmt.Errorf("initialize: %w", err)
+		stopSidecar(p)
+		return fmt.Errorf("initialize: %w", err)
 	}
 	fmt.Printf("Sidecar %s %s (pid %d), protocol %d, %d commands\n", init.ServerInfo.Name, init.ServerInfo.Version, sidecar.Process.Pid, init.ProtocolVersion, len(init.Commands))
-	return sidecar, nil
+	return nil
+}
+
+// stopSidecar ends a sidecar still running (SIGTERM to its process group, SIGKILL if that is not
+// enough) and closes the demo's client, which prints nothing when its pipes close.
+func stopSidecar(p *rpctest.Process) {
+	if p.Alive() {
+		_ = syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGTERM)
+		if _, err := p.Wait(5 * time.Second); err != nil {
+			_ = syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGKILL)
+			<-p.Exited()
+		}
+	}
+	_ = p.Close()
 }
 
 // lasting shows what outlives one call: a session written as a credentials-file profile, and the
 // sessions surviving a crashed sidecar through what the extension keeps in the OS keychain.
-// It returns the sidecar now running.
-func (d *demo) lasting(sidecar *exec.Cmd) (*exec.Cmd, error) {
+// The sidecar then running is d.conn.
+func (d *demo) lasting() error {
 	fmt.Printf("\n── Sessions that last ──\n")
 	credsFile := filepath.Join(d.dir, "credentials")
 	var wrote protocol.WriteProfileResult
 	if err := d.conn.Call(d.ctx, protocol.MethodSessionsWriteProfile, protocol.WriteProfileParams{Name: "partner", Profile: "partner-session"}, &wrote); err != nil {
-		return sidecar, fmt.Errorf("sessions/writeProfile: %w", err)
+		return fmt.Errorf("sessions/writeProfile: %w", err)
 	}
 	info, err := os.Stat(wrote.Path)
 	if err != nil {
-		return sidecar, err
+		return err
 	}
 	fmt.Printf("Palette \"Write Session to Credentials File\": [%s] written to %s (mode %04o), previous file kept as %s; the [demo] profile is untouched.\n",
 		wrote.Profile, wrote.Path, info.Mode().Perm(), filepath.Base(wrote.Backup))
 	if wrote.Path != credsFile {
-		return sidecar, fmt.Errorf("profile written to %s, want %s", wrote.Path, credsFile)
+		return fmt.Errorf("profile written to %s, want %s", wrote.Path, credsFile)
 	}
 
 	// What the extension keeps in SecretStorage: exactly what sessions/export returns.
 	var list protocol.SessionList
 	if err := d.conn.Call(d.ctx, protocol.MethodSessionsList, nil, &list); err != nil {
-		return sidecar, fmt.Errorf("sessions/list: %w", err)
+		return fmt.Errorf("sessions/list: %w", err)
 	}
 	kept := make([]protocol.ExportedSession, 0, len(list.Sessions))
 	for _, s := range list.Sessions {
 		var exp protocol.ExportedSession
 		if err := d.conn.Call(d.ctx, protocol.MethodSessionsExport, protocol.SessionNameParams{Name: s.Name}, &exp); err != nil {
-			return sidecar, fmt.Errorf("sessions/export %s: %w", s.Name, err)
+			return fmt.Errorf("sessions/export %s: %w", s.Name, err)
 		}
 		kept = append(kept, exp)
 	}
-	_ = syscall.Kill(sidecar.Process.Pid, syscall.SIGKILL)
-	_ = waitExit(sidecar, 5*time.Second) // killed: its exit status is the signal
-	d.conn.Close()
+	_ = syscall.Kill(d.conn.Cmd.Process.Pid, syscall.SIGKILL)
+	_, _ = d.conn.Wait(5 * time.Second) // killed: its exit status is the signal
+	_ = d.conn.Close()
 	fmt.Printf("The sidecar was killed (SIGKILL) holding %d sessions; starting a new one.\n", len(kept))
-	next, err := d.startSidecar()
-	if err != nil {
-		return nil, err
+	if err := d.startSidecar(); err != nil {
+		return err
 	}
 	var imp protocol.SessionsImportResult
 	if err := d.conn.Call(d.ctx, protocol.MethodSessionsImport, protocol.SessionsImportParams{Sessions: kept, Active: list.Active}, &imp); err != nil {
-		return next, fmt.Errorf("sessions/import: %w", err)
+		return fmt.Errorf("sessions/import: %w", err)
 	}
 	fmt.Printf("sessions/import re-seeded it from the keychain copy: %d imported (%s), %d skipped.\n", len(imp.Imported), strings.Join(imp.Imported, ", "), len(imp.Skipped))
-	d.client.take()
+	d.takeEvents()
 	if err := d.invoke("After the restart, the chained Ops session still signs", "GetCallerIdentity", map[string]any{"Session": "ops"}, false); err != nil {
-		return next, err
+		return err
 	}
 	if err := d.invoke("And the list shows what refreshes itself and what will need the user", "ListSessions", nil, false); err != nil {
-		return next, err
+		return err
 	}
-	return next, nil
-}
-
-// quietOnClose prints the connection's own messages to stderr, except the read error it reports
-// when the demo itself closes the sidecar's pipes at the end: that is the expected end, not a fault.
-type quietOnClose struct{}
-
-// Printf prints the message unless one of its arguments is the error of reading a closed pipe.
-func (quietOnClose) Printf(format string, args ...any) {
-	for _, a := range args {
-		if err, ok := a.(error); ok && (errors.Is(err, os.ErrClosed) || errors.Is(err, io.EOF)) {
-			return
-		}
-	}
-	fmt.Fprintf(os.Stderr, format, args...)
+	return nil
 }

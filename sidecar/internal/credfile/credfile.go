@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -29,6 +30,7 @@ import (
 
 	"awsflow-sts/sidecar/internal/awspath"
 	"awsflow-sts/sidecar/internal/clip"
+	"awsflow-sts/sidecar/internal/protocol"
 )
 
 // Credentials are what is written into the profile.
@@ -81,8 +83,9 @@ var ErrLongTermKeys = errors.New("the profile holds long-term keys (an AKIA acce
 // that an absurd path is refused with a short error instead of echoed whole.
 const maxPath = 4096
 
-// maxProfileName bounds a profile name, in characters, to keep names sane in a menu and a file.
-const maxProfileName = 128
+// profileNamePattern is the profile-name rule as one expression, the one the extension checks
+// names with before it sends them.
+var profileNamePattern = regexp.MustCompile(protocol.ProfileNamePattern)
 
 // beforeRename runs after the temporary credentials file is complete and synced and before it is
 // renamed over the real one; an error aborts the write. It exists so tests can fail, or kill the
@@ -90,16 +93,38 @@ const maxProfileName = 128
 var beforeRename = func(tmp string) error { return nil }
 
 // DefaultPath is the credentials file the AWS CLI and SDKs read: $AWS_SHARED_CREDENTIALS_FILE
-// (with a leading ~/ expanded, as the SDKs do) when set, else ~/.aws/credentials. It is "" when
-// the variable is unset and the home directory is unknown.
-func DefaultPath() string { return awspath.SharedFile("AWS_SHARED_CREDENTIALS_FILE", "credentials") }
+// (with a leading ~/ expanded, as the SDKs do) when set, else ~/.aws/credentials (both named by
+// the protocol package, which the extension reads them from too). It is "" when the variable is
+// unset and the home directory is unknown.
+func DefaultPath() string {
+	if p := os.Getenv(protocol.CredentialsFileEnv); p != "" {
+		return awspath.ExpandHome(p)
+	}
+	if _, err := os.UserHomeDir(); err != nil {
+		return ""
+	}
+	return awspath.ExpandHome(protocol.CredentialsFileDefault)
+}
 
 // ValidProfileName says whether name can be written as a section header that the SDKs read back
-// as the same name: 1 to 128 characters, no [ ] # ; line breaks or other control characters, and
-// no leading or trailing spaces (the SDKs trim them, so the name would not round-trip).
+// as the same name: protocol.ProfileNamePattern, which the extension checks too, decides (1 to
+// 128 characters, no [ ] # ; line breaks or other control characters, and no leading or trailing
+// spaces, which the SDKs trim so the name would not round-trip); the error says which part a
+// refused name breaks.
 func ValidProfileName(name string) error {
-	const allowed = "a profile name is 1 to 128 characters, without [ ] # ; line breaks or control characters, " +
-		"and without leading or trailing spaces"
+	if utf8.ValidString(name) && profileNamePattern.MatchString(name) {
+		return nil
+	}
+	if err := profileNameProblem(name); err != nil {
+		return err
+	}
+	// Unreachable while profileNameProblem spells the pattern out (TestProfileNamePatternAgrees).
+	return fmt.Errorf("invalid profile name %q; %s", clip.Echo(name), protocol.ProfileNameRule)
+}
+
+// profileNameProblem says which part of the rule name breaks, or nil.
+func profileNameProblem(name string) error {
+	const allowed = protocol.ProfileNameRule
 	bad := func(what string) error {
 		return fmt.Errorf("invalid profile name %q: %s; %s", clip.Echo(name), what, allowed)
 	}
@@ -108,7 +133,7 @@ func ValidProfileName(name string) error {
 		return fmt.Errorf("invalid profile name: it is empty; %s", allowed)
 	case !utf8.ValidString(name):
 		return bad("it is not valid UTF-8")
-	case utf8.RuneCountInString(name) > maxProfileName:
+	case utf8.RuneCountInString(name) > protocol.ProfileNameMaxLength:
 		return bad(fmt.Sprintf("it is %d characters long", utf8.RuneCountInString(name)))
 	case strings.TrimSpace(name) != name:
 		return bad("it has leading or trailing spaces")
@@ -117,7 +142,7 @@ func ValidProfileName(name string) error {
 		switch {
 		case r == '\r' || r == '\n':
 			return bad("it contains a line break")
-		case strings.ContainsRune("[]#;", r):
+		case strings.ContainsRune(protocol.ProfileNameForbidden, r):
 			return bad(fmt.Sprintf("it contains %q", r))
 		case unicode.IsControl(r):
 			return bad(fmt.Sprintf("it contains the control character %U", r))
@@ -232,7 +257,7 @@ func target(p string) (string, error) {
 	def := DefaultPath()
 	if p == "" {
 		if p = def; p == "" {
-			return "", errors.New("no credentials file: the home directory is unknown; set Options.Path or AWS_SHARED_CREDENTIALS_FILE")
+			return "", errors.New("no credentials file: the home directory is unknown; set Options.Path or " + protocol.CredentialsFileEnv)
 		}
 	}
 	if len(p) > maxPath {
@@ -251,8 +276,8 @@ func target(p string) (string, error) {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		if def == "" || p != filepath.Clean(def) {
 			return "", fmt.Errorf("%s is a symbolic link, which is written through only when it is the credentials file "+
-				"the AWS tools read (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials); give the path of the file it points to, "+
-				"or set AWS_SHARED_CREDENTIALS_FILE to this path", p)
+				"the AWS tools read (%s, else %s); give the path of the file it points to, or set %[2]s to this path",
+				p, protocol.CredentialsFileEnv, protocol.CredentialsFileDefault)
 		}
 	case fi.IsDir():
 		return "", fmt.Errorf("%s is a directory, not a credentials file", p)

@@ -4,7 +4,10 @@
 // `go run ./sidecar/cmd/protogen`; this file holds the hand-written types that data is made of.
 package protocol
 
-import "regexp"
+import (
+	"encoding/json"
+	"regexp"
+)
 
 // ParamType is the shape a tool parameter's value takes.
 type ParamType int
@@ -171,14 +174,65 @@ func CommandNames() []string {
 	return names
 }
 
-// ErrorKind returns data.kind for an error code ("internal" when unknown).
+// ErrorKind returns data.kind for an error code (KindInternal when unknown).
 func ErrorKind(code int64) string {
 	for _, e := range Errors {
 		if e.Code == code {
 			return e.Kind
 		}
 	}
-	return "internal"
+	return KindInternal
+}
+
+// LocalInvoke tells whether tool/invoke params name a command that only acts on the session
+// store (ListSessions, UseSession, ForgetSession): such a call runs in the local lane. Params that
+// do not decode are not local; the method reports them.
+func LocalInvoke(params json.RawMessage) bool {
+	var p struct {
+		Command string `json:"command"`
+	}
+	if json.Unmarshal(params, &p) != nil {
+		return false
+	}
+	spec, ok := Command(p.Command)
+	return ok && spec.Local
+}
+
+// Tag is one session tag, as the Tags parameter takes it.
+type Tag struct {
+	// Key is the tag's key (case-insensitive for STS).
+	Key string `json:"Key"`
+	// Value is the tag's value.
+	Value string `json:"Value"`
+}
+
+// The getters the generated Fill methods read validated arguments with: a value of another type
+// (none, or a bug) reads as not given.
+
+func argString(v any) *string {
+	if s, ok := v.(string); ok {
+		return &s
+	}
+	return nil
+}
+
+// argInt32 narrows a validated integer; every integer parameter's range fits in 32 bits.
+func argInt32(v any) *int32 {
+	if n, ok := v.(int64); ok {
+		n32 := int32(n)
+		return &n32
+	}
+	return nil
+}
+
+func argStrings(v any) []string {
+	list, _ := v.([]string)
+	return list
+}
+
+func argTags(v any) []Tag {
+	tags, _ := v.([]Tag)
+	return tags
 }
 
 var commandIndex = func() map[string]*CommandSpec {

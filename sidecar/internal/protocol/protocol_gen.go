@@ -43,7 +43,7 @@ const (
 	CmdGetSessionToken = "GetSessionToken"
 	// CmdGetWebIdentityToken names the command that does this: Have STS issue a signed web identity token (JWT) for the calling identity; the token is stored, never shown.
 	CmdGetWebIdentityToken = "GetWebIdentityToken"
-	// CmdListSessions names the command that does this: List the sessions stored in the sidecar, which one is the default, and their time left.
+	// CmdListSessions names the command that does this: List the sessions stored in the sidecar, which one is the default, and their time left: the 50 most relevant (the default, then the soonest to expire), with counts of the rest.
 	CmdListSessions = "ListSessions"
 	// CmdUseSession names the command that does this: Make a stored session the default identity for later commands ("base" returns to the configured profile).
 	CmdUseSession = "UseSession"
@@ -119,90 +119,151 @@ const (
 	CodeEndpointUnsupported int64 = 1006
 )
 
+// Error kinds: the data.kind of every error, which a client branches on.
+const (
+	// KindProtocol is data.kind of ParseError, InvalidRequest, MethodNotFound, ServerNotInitialized, ShuttingDown.
+	KindProtocol = "protocol"
+	// KindValidation is data.kind of InvalidParams.
+	KindValidation = "validation"
+	// KindInternal is data.kind of InternalError.
+	KindInternal = "internal"
+	// KindBusy is data.kind of ServerBusy.
+	KindBusy = "busy"
+	// KindCancelled is data.kind of RequestCancelled.
+	KindCancelled = "cancelled"
+	// KindAWS is data.kind of AWSError.
+	KindAWS = "aws"
+	// KindSession is data.kind of SessionError.
+	KindSession = "session"
+	// KindRule is data.kind of RuleViolation.
+	KindRule = "rule"
+	// KindCredentials is data.kind of CredentialsUnavailable.
+	KindCredentials = "credentials"
+	// KindNetwork is data.kind of NetworkError.
+	KindNetwork = "network"
+	// KindEndpoint is data.kind of EndpointUnsupported.
+	KindEndpoint = "endpoint"
+)
+
 // Errors lists every error code with its data.kind.
 var Errors = []ErrorSpec{
-	{Name: "ParseError", Code: -32700, Kind: "protocol", Description: "The message was not valid JSON."},
-	{Name: "InvalidRequest", Code: -32600, Kind: "protocol", Description: "The message is not a valid JSON-RPC request, or it is over the size limit."},
-	{Name: "MethodNotFound", Code: -32601, Kind: "protocol", Description: "No such method."},
-	{Name: "InvalidParams", Code: -32602, Kind: "validation", Description: "The params of the method (or of the STSTool command) are wrong; the message says which and how to fix them."},
-	{Name: "InternalError", Code: -32603, Kind: "internal", Description: "A bug in the sidecar; the log has the details."},
-	{Name: "ServerBusy", Code: -32001, Kind: "busy", Description: "Too many calls are waiting; retry shortly."},
-	{Name: "ServerNotInitialized", Code: -32002, Kind: "protocol", Description: "initialize has not been called yet."},
-	{Name: "ShuttingDown", Code: -32003, Kind: "protocol", Description: "shutdown was called; no new calls are taken."},
-	{Name: "RequestCancelled", Code: -32800, Kind: "cancelled", Description: "The call was cancelled by $/cancelRequest."},
-	{Name: "AWSError", Code: 1001, Kind: "aws", Description: "STS answered with an error; data.awsCode and data.requestId say which, data.hint what to do."},
-	{Name: "SessionError", Code: 1002, Kind: "session", Description: "The named session does not exist or has expired."},
-	{Name: "RuleViolation", Code: 1003, Kind: "rule", Description: "STS would refuse the call by one of its rules (role chaining cap, which credentials may call what); caught before calling."},
-	{Name: "CredentialsUnavailable", Code: 1004, Kind: "credentials", Description: "No base credentials could be found for the configured profile."},
-	{Name: "NetworkError", Code: 1005, Kind: "network", Description: "STS could not be reached."},
-	{Name: "EndpointUnsupported", Code: 1006, Kind: "endpoint", Description: "The endpoint answered, but not as STS does: its answer is not STS XML (HTML, garbage, cut short or too large) or it does not implement the operation."},
+	{Name: "ParseError", Code: -32700, Kind: KindProtocol, Description: "The message was not valid JSON."},
+	{Name: "InvalidRequest", Code: -32600, Kind: KindProtocol, Description: "The message is not a valid JSON-RPC request, or it is over the size limit."},
+	{Name: "MethodNotFound", Code: -32601, Kind: KindProtocol, Description: "No such method."},
+	{Name: "InvalidParams", Code: -32602, Kind: KindValidation, Description: "The params of the method (or of the STSTool command) are wrong; the message says which and how to fix them."},
+	{Name: "InternalError", Code: -32603, Kind: KindInternal, Description: "A bug in the sidecar; the log has the details."},
+	{Name: "ServerBusy", Code: -32001, Kind: KindBusy, Description: "Too many calls are waiting; retry shortly."},
+	{Name: "ServerNotInitialized", Code: -32002, Kind: KindProtocol, Description: "initialize has not been called yet."},
+	{Name: "ShuttingDown", Code: -32003, Kind: KindProtocol, Description: "shutdown was called; no new calls are taken."},
+	{Name: "RequestCancelled", Code: -32800, Kind: KindCancelled, Description: "The call was cancelled by $/cancelRequest."},
+	{Name: "AWSError", Code: 1001, Kind: KindAWS, Description: "STS answered with an error; data.awsCode and data.requestId say which, data.hint what to do."},
+	{Name: "SessionError", Code: 1002, Kind: KindSession, Description: "The named session does not exist or has expired."},
+	{Name: "RuleViolation", Code: 1003, Kind: KindRule, Description: "STS would refuse the call by one of its rules (role chaining cap, which credentials may call what); caught before calling."},
+	{Name: "CredentialsUnavailable", Code: 1004, Kind: KindCredentials, Description: "No base credentials could be found for the configured profile."},
+	{Name: "NetworkError", Code: 1005, Kind: KindNetwork, Description: "STS could not be reached."},
+	{Name: "EndpointUnsupported", Code: 1006, Kind: KindEndpoint, Description: "The endpoint answered, but not as STS does: its answer is not STS XML (HTML, garbage, cut short or too large) or it does not implement the operation."},
 }
 
 // Params holds the general rule of every tool parameter, by name.
 var Params = map[string]*ParamSpec{
-	"AccessKeyId":          &paramAccessKeyId,
-	"Audience":             &paramAudience,
-	"DurationSeconds":      &paramDurationSeconds,
-	"EncodedMessage":       &paramEncodedMessage,
-	"ExternalId":           &paramExternalId,
-	"Name":                 &paramName,
-	"Policy":               &paramPolicy,
-	"PolicyArns":           &paramPolicyArns,
-	"PrincipalArn":         &paramPrincipalArn,
-	"Profile":              &paramProfile,
-	"ProviderId":           &paramProviderId,
-	"Region":               &paramRegion,
-	"RoleArn":              &paramRoleArn,
-	"RoleSessionName":      &paramRoleSessionName,
-	"SAMLAssertion":        &paramSAMLAssertion,
-	"SAMLAssertionFile":    &paramSAMLAssertionFile,
-	"SerialNumber":         &paramSerialNumber,
-	"Session":              &paramSession,
-	"SessionName":          &paramSessionName,
-	"SigningAlgorithm":     &paramSigningAlgorithm,
-	"SourceIdentity":       &paramSourceIdentity,
-	"Tags":                 &paramTags,
-	"TargetPrincipal":      &paramTargetPrincipal,
-	"TaskPolicyArn":        &paramTaskPolicyArn,
-	"TokenCode":            &paramTokenCode,
-	"TradeInToken":         &paramTradeInToken,
-	"TransitiveTagKeys":    &paramTransitiveTagKeys,
-	"WebIdentityToken":     &paramWebIdentityToken,
-	"WebIdentityTokenFile": &paramWebIdentityTokenFile,
+	"AccessKeyId":          ParamAccessKeyId,
+	"Audience":             ParamAudience,
+	"DurationSeconds":      ParamDurationSeconds,
+	"EncodedMessage":       ParamEncodedMessage,
+	"ExternalId":           ParamExternalId,
+	"Filter":               ParamFilter,
+	"Name":                 ParamName,
+	"Policy":               ParamPolicy,
+	"PolicyArns":           ParamPolicyArns,
+	"PrincipalArn":         ParamPrincipalArn,
+	"Profile":              ParamProfile,
+	"ProviderId":           ParamProviderId,
+	"Region":               ParamRegion,
+	"RoleArn":              ParamRoleArn,
+	"RoleSessionName":      ParamRoleSessionName,
+	"SAMLAssertion":        ParamSAMLAssertion,
+	"SAMLAssertionFile":    ParamSAMLAssertionFile,
+	"SerialNumber":         ParamSerialNumber,
+	"Session":              ParamSession,
+	"SessionName":          ParamSessionName,
+	"SigningAlgorithm":     ParamSigningAlgorithm,
+	"SourceIdentity":       ParamSourceIdentity,
+	"Tags":                 ParamTags,
+	"TargetPrincipal":      ParamTargetPrincipal,
+	"TaskPolicyArn":        ParamTaskPolicyArn,
+	"TokenCode":            ParamTokenCode,
+	"TradeInToken":         ParamTradeInToken,
+	"TransitiveTagKeys":    ParamTransitiveTagKeys,
+	"WebIdentityToken":     ParamWebIdentityToken,
+	"WebIdentityTokenFile": ParamWebIdentityTokenFile,
 }
 
-var paramAccessKeyId = ParamSpec{Name: "AccessKeyId", Type: TypeString, MinLength: 16, MaxLength: 128, Pattern: regexp.MustCompile("^\\w+$"), Description: "The access key id to look up (AKIA… or ASIA…). Not a secret."}
-var paramAudience = ParamSpec{Name: "Audience", Type: TypeStringList, MinLength: 1, MaxLength: 1000, MinItems: 1, MaxItems: 10, Description: "The audiences (aud claim) of the token to issue: 1 to 10 strings."}
-var paramDurationSeconds = ParamSpec{Name: "DurationSeconds", Type: TypeInteger, Minimum: 0, Maximum: 129600, HasRange: true, Description: "Lifetime of the credentials or token in seconds. AssumeRole*, AssumeRoleWithSAML, AssumeRoleWithWebIdentity: 900-43200 (default 3600, capped by the role's maximum; 3600 when chaining roles). GetSessionToken, GetFederationToken: 900-129600 (default 43200). AssumeRoot: 0-900 (default 900). GetWebIdentityToken: 60-3600 (default 300)."}
-var paramEncodedMessage = ParamSpec{Name: "EncodedMessage", Type: TypeString, MinLength: 1, MaxLength: 10240, Pattern: regexp.MustCompile("^[^\\r\\n]*$"), Description: "The encoded message from an 'Encoded authorization failure message: …' in an AWS error, in one line."}
-var paramExternalId = ParamSpec{Name: "ExternalId", Type: TypeString, MinLength: 2, MaxLength: 1224, Pattern: regexp.MustCompile("^[\\w+=,.@:/-]*$"), Description: "The external id the role's trust policy requires (sts:ExternalId)."}
-var paramName = ParamSpec{Name: "Name", Type: TypeString, MinLength: 2, MaxLength: 32, Pattern: regexp.MustCompile("^[\\w+=,.@-]*$"), Description: "The federated user's name (2-32 characters)."}
-var paramPolicy = ParamSpec{Name: "Policy", Type: TypePolicy, MinLength: 1, MaxLength: 2048, Description: "An inline session policy (IAM policy JSON, as a string or an object) that further limits the session's permissions. Without one, GetFederationToken credentials have no permissions."}
-var paramPolicyArns = ParamSpec{Name: "PolicyArns", Type: TypeARNList, MinLength: 20, MaxLength: 2048, MinItems: 0, MaxItems: 10, Description: "Up to 10 managed policy ARNs used as session policies."}
-var paramPrincipalArn = ParamSpec{Name: "PrincipalArn", Type: TypeString, MinLength: 20, MaxLength: 2048, Pattern: regexp.MustCompile("^arn:[\\w+=/,.@:-]+$"), Description: "The ARN of the SAML provider in IAM. Optional: taken from the assertion's Role attribute when omitted."}
-var paramProfile = ParamSpec{Name: "Profile", Type: TypeString, MinLength: 1, MaxLength: 128, Pattern: regexp.MustCompile("^[\\w+=,.@:/-]+$"), Description: "A profile of the shared AWS config file (~/.aws/config) that assumes a role, instead of RoleArn. Its role_arn, source_profile, external_id, mfa_serial, duration_seconds, role_session_name and region apply; parameters given here override them. Use it when the user names a profile."}
-var paramProviderId = ParamSpec{Name: "ProviderId", Type: TypeString, MinLength: 4, MaxLength: 2048, Description: "Only for OAuth 2.0 providers (www.amazon.com, graph.facebook.com); never for OpenID Connect providers."}
-var paramRegion = ParamSpec{Name: "Region", Type: TypeString, MinLength: 9, MaxLength: 25, Pattern: regexp.MustCompile("^[a-z]{2,}(-[a-z]+)+-\\d{1,2}$"), Description: "The AWS Region whose STS endpoint to call (for example eu-west-1). Default: the user's configured region."}
-var paramRoleArn = ParamSpec{Name: "RoleArn", Type: TypeString, MinLength: 20, MaxLength: 2048, Pattern: regexp.MustCompile("^arn:[\\w+=/,.@:-]+$"), Description: "The ARN of the role to assume, such as arn:aws:iam::123456789012:role/Dev."}
-var paramRoleSessionName = ParamSpec{Name: "RoleSessionName", Type: TypeString, MinLength: 2, MaxLength: 64, Pattern: regexp.MustCompile("^[\\w+=,.@-]*$"), Description: "The role session name that appears in the assumed-role ARN and CloudTrail (2-64 characters of [A-Za-z0-9_+=,.@-]). Optional for AssumeRoleWithWebIdentity (a name is generated). Required with RoleArn; with Profile it defaults to the profile's role_session_name."}
-var paramSAMLAssertion = ParamSpec{Name: "SAMLAssertion", Type: TypeString, MinLength: 4, MaxLength: 100000, Secret: true, Description: "The base64-encoded SAML response. Secret: prefer SAMLAssertionFile so it never passes through chat."}
-var paramSAMLAssertionFile = ParamSpec{Name: "SAMLAssertionFile", Type: TypeString, MinLength: 1, MaxLength: 4096, Description: "Path to a file holding the base64-encoded SAML response (read by the sidecar; the assertion never reaches chat)."}
-var paramSerialNumber = ParamSpec{Name: "SerialNumber", Type: TypeString, MinLength: 9, MaxLength: 256, Pattern: regexp.MustCompile("^[\\w+=/:,.@-]*$"), Description: "The MFA device's serial number or ARN (arn:aws:iam::123456789012:mfa/user). Without TokenCode the user is asked for the code (never ask for it in chat), or a stored MFA session for this device is reused."}
-var paramSession = ParamSpec{Name: "Session", Type: TypeString, MinLength: 1, MaxLength: 64, Pattern: regexp.MustCompile("^[\\w+=,.@-]*$"), Description: "Run this command with a stored session's credentials instead of the default identity (for example to chain roles, or GetCallerIdentity to see who the session is)."}
-var paramSessionName = ParamSpec{Name: "SessionName", Type: TypeString, MinLength: 1, MaxLength: 64, Pattern: regexp.MustCompile("^[\\w+=,.@-]*$"), Description: "The name of the stored session: for commands that mint credentials, the name to store them under (default: the RoleSessionName or Name); for UseSession and ForgetSession, the session to act on."}
-var paramSigningAlgorithm = ParamSpec{Name: "SigningAlgorithm", Type: TypeString, Enum: []string{"RS256", "ES384"}, Description: "The signing algorithm of the token to issue: RS256 or ES384."}
-var paramSourceIdentity = ParamSpec{Name: "SourceIdentity", Type: TypeString, MinLength: 2, MaxLength: 64, Pattern: regexp.MustCompile("^[\\w+=,.@-]*$"), Description: "A source identity that stays with the session and every role it chains to."}
-var paramTags = ParamSpec{Name: "Tags", Type: TypeTags, MinItems: 0, MaxItems: 50, Description: "Session tags: a list of {\"Key\": …, \"Value\": …} (up to 50; keys 1-128 and values 0-256 characters of letters, digits, spaces and _.:/=+-@; keys are case-insensitive)."}
-var paramTargetPrincipal = ParamSpec{Name: "TargetPrincipal", Type: TypeString, MinLength: 12, MaxLength: 2048, Pattern: regexp.MustCompile("^(\\d{12}|arn:[\\w+=/,.@:-]+)$"), Description: "The member account id (12 digits) or account ARN to get root credentials for."}
-var paramTaskPolicyArn = ParamSpec{Name: "TaskPolicyArn", Type: TypeString, Enum: []string{"IAMAuditRootUserCredentials", "IAMCreateRootUserPassword", "IAMDeleteRootUserCredentials", "S3UnlockBucketPolicy", "SQSUnlockQueuePolicy"}, EnumPrefix: "arn:aws:iam::aws:policy/root-task/", Description: "The root task policy: one of IAMAuditRootUserCredentials, IAMCreateRootUserPassword, IAMDeleteRootUserCredentials, S3UnlockBucketPolicy, SQSUnlockQueuePolicy (the short name or the full arn:aws:iam::aws:policy/root-task/… ARN)."}
-var paramTokenCode = ParamSpec{Name: "TokenCode", Type: TypeString, MinLength: 6, MaxLength: 6, Pattern: regexp.MustCompile("^\\d{6}$"), Secret: true, Description: "The 6-digit code from the MFA device named by SerialNumber. Leave it out: the user is prompted privately when a code is needed."}
-var paramTradeInToken = ParamSpec{Name: "TradeInToken", Type: TypeString, MinLength: 4, MaxLength: 20000, Secret: true, Description: "The trade-in token to exchange for delegated credentials. Secret."}
-var paramTransitiveTagKeys = ParamSpec{Name: "TransitiveTagKeys", Type: TypeStringList, MinLength: 1, MaxLength: 128, MinItems: 0, MaxItems: 50, Description: "Tag keys that pass on to roles this session chains to (each must be one of Tags)."}
-var paramWebIdentityToken = ParamSpec{Name: "WebIdentityToken", Type: TypeString, MinLength: 4, MaxLength: 20000, Secret: true, Description: "The OIDC ID token or OAuth 2.0 access token. Secret: prefer WebIdentityTokenFile so it never passes through chat."}
-var paramWebIdentityTokenFile = ParamSpec{Name: "WebIdentityTokenFile", Type: TypeString, MinLength: 1, MaxLength: 4096, Description: "Path to a file holding the web identity token (read by the sidecar; the token never reaches chat), as AWS_WEB_IDENTITY_TOKEN_FILE does."}
+// The general rule of each tool parameter.
+var (
+	// ParamAccessKeyId is the rule of AccessKeyId: The access key id to look up (AKIA… or ASIA…). Not a secret.
+	ParamAccessKeyId = &ParamSpec{Name: "AccessKeyId", Type: TypeString, MinLength: 16, MaxLength: 128, Pattern: regexp.MustCompile("^\\w+$"), Description: "The access key id to look up (AKIA… or ASIA…). Not a secret."}
+	// ParamAudience is the rule of Audience: The audiences (aud claim) of the token to issue: 1 to 10 strings.
+	ParamAudience = &ParamSpec{Name: "Audience", Type: TypeStringList, MinLength: 1, MaxLength: 1000, MinItems: 1, MaxItems: 10, Description: "The audiences (aud claim) of the token to issue: 1 to 10 strings."}
+	// ParamDurationSeconds is the rule of DurationSeconds: Lifetime of the credentials or token in seconds. AssumeRole*, AssumeRoleWithSAML, AssumeRoleWithWebIdentity: 900-43200 (default 3600, capped by the role's maximum; 3600 when chaining roles). GetSessionToken, GetFederationToken: 900-129600 (default 43200). AssumeRoot: 0-900 (default 900). GetWebIdentityToken: 60-3600 (default 300).
+	ParamDurationSeconds = &ParamSpec{Name: "DurationSeconds", Type: TypeInteger, Minimum: 0, Maximum: 129600, HasRange: true, Description: "Lifetime of the credentials or token in seconds. AssumeRole*, AssumeRoleWithSAML, AssumeRoleWithWebIdentity: 900-43200 (default 3600, capped by the role's maximum; 3600 when chaining roles). GetSessionToken, GetFederationToken: 900-129600 (default 43200). AssumeRoot: 0-900 (default 900). GetWebIdentityToken: 60-3600 (default 300)."}
+	// ParamEncodedMessage is the rule of EncodedMessage: The encoded message from an 'Encoded authorization failure message: …' in an AWS error, in one line.
+	ParamEncodedMessage = &ParamSpec{Name: "EncodedMessage", Type: TypeString, MinLength: 1, MaxLength: 10240, Pattern: regexp.MustCompile("^[^\\r\\n]*$"), Description: "The encoded message from an 'Encoded authorization failure message: …' in an AWS error, in one line."}
+	// ParamExternalId is the rule of ExternalId: The external id the role's trust policy requires (sts:ExternalId).
+	ParamExternalId = &ParamSpec{Name: "ExternalId", Type: TypeString, MinLength: 2, MaxLength: 1224, Pattern: regexp.MustCompile("^[\\w+=,.@:/-]*$"), Description: "The external id the role's trust policy requires (sts:ExternalId)."}
+	// ParamFilter is the rule of Filter: ListSessions only: list just the sessions whose name, ARN, account, command or source contains this text (case-insensitive).
+	ParamFilter = &ParamSpec{Name: "Filter", Type: TypeString, MinLength: 1, MaxLength: 128, Pattern: regexp.MustCompile("^[\\w+=,.@:/ -]*$"), Description: "ListSessions only: list just the sessions whose name, ARN, account, command or source contains this text (case-insensitive)."}
+	// ParamName is the rule of Name: The federated user's name (2-32 characters).
+	ParamName = &ParamSpec{Name: "Name", Type: TypeString, MinLength: 2, MaxLength: 32, Pattern: regexp.MustCompile("^[\\w+=,.@-]*$"), Description: "The federated user's name (2-32 characters)."}
+	// ParamPolicy is the rule of Policy: An inline session policy (IAM policy JSON, as a string or an object) that further limits the session's permissions. Without one, GetFederationToken credentials have no permissions.
+	ParamPolicy = &ParamSpec{Name: "Policy", Type: TypePolicy, MinLength: 1, MaxLength: 2048, Description: "An inline session policy (IAM policy JSON, as a string or an object) that further limits the session's permissions. Without one, GetFederationToken credentials have no permissions."}
+	// ParamPolicyArns is the rule of PolicyArns: Up to 10 managed policy ARNs used as session policies.
+	ParamPolicyArns = &ParamSpec{Name: "PolicyArns", Type: TypeARNList, MinLength: 20, MaxLength: 2048, MinItems: 0, MaxItems: 10, Description: "Up to 10 managed policy ARNs used as session policies."}
+	// ParamPrincipalArn is the rule of PrincipalArn: The ARN of the SAML provider in IAM. Optional: taken from the assertion's Role attribute when omitted.
+	ParamPrincipalArn = &ParamSpec{Name: "PrincipalArn", Type: TypeString, MinLength: 20, MaxLength: 2048, Pattern: regexp.MustCompile("^arn:[\\w+=/,.@:-]+$"), Description: "The ARN of the SAML provider in IAM. Optional: taken from the assertion's Role attribute when omitted."}
+	// ParamProfile is the rule of Profile: A profile of the shared AWS config file (~/.aws/config) that assumes a role, instead of RoleArn. Its role_arn, source_profile, external_id, mfa_serial, duration_seconds, role_session_name and region apply; parameters given here override them. Use it when the user names a profile.
+	ParamProfile = &ParamSpec{Name: "Profile", Type: TypeString, MinLength: 1, MaxLength: 128, Pattern: regexp.MustCompile("^[\\w+=,.@:/-]+$"), Description: "A profile of the shared AWS config file (~/.aws/config) that assumes a role, instead of RoleArn. Its role_arn, source_profile, external_id, mfa_serial, duration_seconds, role_session_name and region apply; parameters given here override them. Use it when the user names a profile."}
+	// ParamProviderId is the rule of ProviderId: Only for OAuth 2.0 providers (www.amazon.com, graph.facebook.com); never for OpenID Connect providers.
+	ParamProviderId = &ParamSpec{Name: "ProviderId", Type: TypeString, MinLength: 4, MaxLength: 2048, Description: "Only for OAuth 2.0 providers (www.amazon.com, graph.facebook.com); never for OpenID Connect providers."}
+	// ParamRegion is the rule of Region: The AWS Region whose STS endpoint to call (for example eu-west-1). Default: the user's configured region.
+	ParamRegion = &ParamSpec{Name: "Region", Type: TypeString, MinLength: 9, MaxLength: 25, Pattern: regexp.MustCompile("^[a-z]{2,}(-[a-z]+)+-\\d{1,2}$"), Description: "The AWS Region whose STS endpoint to call (for example eu-west-1). Default: the user's configured region."}
+	// ParamRoleArn is the rule of RoleArn: The ARN of the role to assume, such as arn:aws:iam::123456789012:role/Dev.
+	ParamRoleArn = &ParamSpec{Name: "RoleArn", Type: TypeString, MinLength: 20, MaxLength: 2048, Pattern: regexp.MustCompile("^arn:[\\w+=/,.@:-]+$"), Description: "The ARN of the role to assume, such as arn:aws:iam::123456789012:role/Dev."}
+	// ParamRoleSessionName is the rule of RoleSessionName: The role session name that appears in the assumed-role ARN and CloudTrail (2-64 characters of [A-Za-z0-9_+=,.@-]). Optional for AssumeRoleWithWebIdentity (a name is generated). Required with RoleArn; with Profile it defaults to the profile's role_session_name.
+	ParamRoleSessionName = &ParamSpec{Name: "RoleSessionName", Type: TypeString, MinLength: 2, MaxLength: 64, Pattern: regexp.MustCompile("^[\\w+=,.@-]*$"), Description: "The role session name that appears in the assumed-role ARN and CloudTrail (2-64 characters of [A-Za-z0-9_+=,.@-]). Optional for AssumeRoleWithWebIdentity (a name is generated). Required with RoleArn; with Profile it defaults to the profile's role_session_name."}
+	// ParamSAMLAssertion is the rule of SAMLAssertion: The base64-encoded SAML response. Secret: prefer SAMLAssertionFile so it never passes through chat.
+	ParamSAMLAssertion = &ParamSpec{Name: "SAMLAssertion", Type: TypeString, MinLength: 4, MaxLength: 100000, Secret: true, Description: "The base64-encoded SAML response. Secret: prefer SAMLAssertionFile so it never passes through chat."}
+	// ParamSAMLAssertionFile is the rule of SAMLAssertionFile: Path to a file holding the base64-encoded SAML response (read by the sidecar; the assertion never reaches chat).
+	ParamSAMLAssertionFile = &ParamSpec{Name: "SAMLAssertionFile", Type: TypeString, MinLength: 1, MaxLength: 4096, Description: "Path to a file holding the base64-encoded SAML response (read by the sidecar; the assertion never reaches chat)."}
+	// ParamSerialNumber is the rule of SerialNumber: The MFA device's serial number or ARN (arn:aws:iam::123456789012:mfa/user). Without TokenCode the user is asked for the code (never ask for it in chat), or a stored MFA session for this device is reused.
+	ParamSerialNumber = &ParamSpec{Name: "SerialNumber", Type: TypeString, MinLength: 9, MaxLength: 256, Pattern: regexp.MustCompile("^[\\w+=/:,.@-]*$"), Description: "The MFA device's serial number or ARN (arn:aws:iam::123456789012:mfa/user). Without TokenCode the user is asked for the code (never ask for it in chat), or a stored MFA session for this device is reused."}
+	// ParamSession is the rule of Session: Run this command with a stored session's credentials instead of the default identity (for example to chain roles, or GetCallerIdentity to see who the session is).
+	ParamSession = &ParamSpec{Name: "Session", Type: TypeString, MinLength: 1, MaxLength: 64, Pattern: regexp.MustCompile("^[\\w+=,.@-]*$"), Description: "Run this command with a stored session's credentials instead of the default identity (for example to chain roles, or GetCallerIdentity to see who the session is)."}
+	// ParamSessionName is the rule of SessionName: The name of the stored session: for commands that mint credentials, the name to store them under (default: the RoleSessionName or Name); for UseSession and ForgetSession, the session to act on.
+	ParamSessionName = &ParamSpec{Name: "SessionName", Type: TypeString, MinLength: 1, MaxLength: 64, Pattern: regexp.MustCompile("^[\\w+=,.@-]*$"), Description: "The name of the stored session: for commands that mint credentials, the name to store them under (default: the RoleSessionName or Name); for UseSession and ForgetSession, the session to act on."}
+	// ParamSigningAlgorithm is the rule of SigningAlgorithm: The signing algorithm of the token to issue: RS256 or ES384.
+	ParamSigningAlgorithm = &ParamSpec{Name: "SigningAlgorithm", Type: TypeString, Enum: []string{"RS256", "ES384"}, Description: "The signing algorithm of the token to issue: RS256 or ES384."}
+	// ParamSourceIdentity is the rule of SourceIdentity: A source identity that stays with the session and every role it chains to.
+	ParamSourceIdentity = &ParamSpec{Name: "SourceIdentity", Type: TypeString, MinLength: 2, MaxLength: 64, Pattern: regexp.MustCompile("^[\\w+=,.@-]*$"), Description: "A source identity that stays with the session and every role it chains to."}
+	// ParamTags is the rule of Tags: Session tags: a list of {"Key": …, "Value": …} (up to 50; keys 1-128 and values 0-256 characters of letters, digits, spaces and _.:/=+-@; keys are case-insensitive).
+	ParamTags = &ParamSpec{Name: "Tags", Type: TypeTags, MinItems: 0, MaxItems: 50, Description: "Session tags: a list of {\"Key\": …, \"Value\": …} (up to 50; keys 1-128 and values 0-256 characters of letters, digits, spaces and _.:/=+-@; keys are case-insensitive)."}
+	// ParamTargetPrincipal is the rule of TargetPrincipal: The member account id (12 digits) or account ARN to get root credentials for.
+	ParamTargetPrincipal = &ParamSpec{Name: "TargetPrincipal", Type: TypeString, MinLength: 12, MaxLength: 2048, Pattern: regexp.MustCompile("^(\\d{12}|arn:[\\w+=/,.@:-]+)$"), Description: "The member account id (12 digits) or account ARN to get root credentials for."}
+	// ParamTaskPolicyArn is the rule of TaskPolicyArn: The root task policy: one of IAMAuditRootUserCredentials, IAMCreateRootUserPassword, IAMDeleteRootUserCredentials, S3UnlockBucketPolicy, SQSUnlockQueuePolicy (the short name or the full arn:aws:iam::aws:policy/root-task/… ARN).
+	ParamTaskPolicyArn = &ParamSpec{Name: "TaskPolicyArn", Type: TypeString, Enum: []string{"IAMAuditRootUserCredentials", "IAMCreateRootUserPassword", "IAMDeleteRootUserCredentials", "S3UnlockBucketPolicy", "SQSUnlockQueuePolicy"}, EnumPrefix: "arn:aws:iam::aws:policy/root-task/", Description: "The root task policy: one of IAMAuditRootUserCredentials, IAMCreateRootUserPassword, IAMDeleteRootUserCredentials, S3UnlockBucketPolicy, SQSUnlockQueuePolicy (the short name or the full arn:aws:iam::aws:policy/root-task/… ARN)."}
+	// ParamTokenCode is the rule of TokenCode: The 6-digit code from the MFA device named by SerialNumber. Leave it out: the user is prompted privately when a code is needed.
+	ParamTokenCode = &ParamSpec{Name: "TokenCode", Type: TypeString, MinLength: 6, MaxLength: 6, Pattern: regexp.MustCompile("^\\d{6}$"), Secret: true, Description: "The 6-digit code from the MFA device named by SerialNumber. Leave it out: the user is prompted privately when a code is needed."}
+	// ParamTradeInToken is the rule of TradeInToken: The trade-in token to exchange for delegated credentials. Secret.
+	ParamTradeInToken = &ParamSpec{Name: "TradeInToken", Type: TypeString, MinLength: 4, MaxLength: 20000, Secret: true, Description: "The trade-in token to exchange for delegated credentials. Secret."}
+	// ParamTransitiveTagKeys is the rule of TransitiveTagKeys: Tag keys that pass on to roles this session chains to (each must be one of Tags).
+	ParamTransitiveTagKeys = &ParamSpec{Name: "TransitiveTagKeys", Type: TypeStringList, MinLength: 1, MaxLength: 128, MinItems: 0, MaxItems: 50, Description: "Tag keys that pass on to roles this session chains to (each must be one of Tags)."}
+	// ParamWebIdentityToken is the rule of WebIdentityToken: The OIDC ID token or OAuth 2.0 access token. Secret: prefer WebIdentityTokenFile so it never passes through chat.
+	ParamWebIdentityToken = &ParamSpec{Name: "WebIdentityToken", Type: TypeString, MinLength: 4, MaxLength: 20000, Secret: true, Description: "The OIDC ID token or OAuth 2.0 access token. Secret: prefer WebIdentityTokenFile so it never passes through chat."}
+	// ParamWebIdentityTokenFile is the rule of WebIdentityTokenFile: Path to a file holding the web identity token (read by the sidecar; the token never reaches chat), as AWS_WEB_IDENTITY_TOKEN_FILE does.
+	ParamWebIdentityTokenFile = &ParamSpec{Name: "WebIdentityTokenFile", Type: TypeString, MinLength: 1, MaxLength: 4096, Description: "Path to a file holding the web identity token (read by the sidecar; the token never reaches chat), as AWS_WEB_IDENTITY_TOKEN_FILE does."}
+)
 
 // CommonParams are taken by every command that calls STS.
-var CommonParams = []*ParamSpec{&paramSession, &paramRegion}
+var CommonParams = []*ParamSpec{ParamSession, ParamRegion}
 
 // Commands lists every STSTool command, in the model's order.
 var Commands = []CommandSpec{
@@ -212,19 +273,19 @@ var Commands = []CommandSpec{
 		Mints:   "credentials",
 		Auth:    "signed",
 		Params: []CommandParam{
-			{Spec: &paramRoleArn},
-			{Spec: &paramRoleSessionName},
-			{Spec: &paramProfile},
-			{Spec: &paramDurationSeconds, HasRange: true, Minimum: 900, Maximum: 43200, Default: 3600},
-			{Spec: &paramExternalId},
-			{Spec: &paramPolicy},
-			{Spec: &paramPolicyArns},
-			{Spec: &paramSerialNumber},
-			{Spec: &paramTokenCode},
-			{Spec: &paramSourceIdentity},
-			{Spec: &paramTags},
-			{Spec: &paramTransitiveTagKeys},
-			{Spec: &paramSessionName},
+			{Spec: ParamRoleArn},
+			{Spec: ParamRoleSessionName},
+			{Spec: ParamProfile},
+			{Spec: ParamDurationSeconds, HasRange: true, Minimum: 900, Maximum: 43200, Default: 3600},
+			{Spec: ParamExternalId},
+			{Spec: ParamPolicy},
+			{Spec: ParamPolicyArns},
+			{Spec: ParamSerialNumber},
+			{Spec: ParamTokenCode},
+			{Spec: ParamSourceIdentity},
+			{Spec: ParamTags},
+			{Spec: ParamTransitiveTagKeys},
+			{Spec: ParamSessionName},
 		},
 		OneOf: [][]string{[]string{"RoleArn", "Profile"}},
 	},
@@ -234,14 +295,14 @@ var Commands = []CommandSpec{
 		Mints:   "credentials",
 		Auth:    "anonymous",
 		Params: []CommandParam{
-			{Spec: &paramRoleArn},
-			{Spec: &paramPrincipalArn},
-			{Spec: &paramSAMLAssertion},
-			{Spec: &paramSAMLAssertionFile},
-			{Spec: &paramDurationSeconds, HasRange: true, Minimum: 900, Maximum: 43200, Default: 3600},
-			{Spec: &paramPolicy},
-			{Spec: &paramPolicyArns},
-			{Spec: &paramSessionName},
+			{Spec: ParamRoleArn},
+			{Spec: ParamPrincipalArn},
+			{Spec: ParamSAMLAssertion},
+			{Spec: ParamSAMLAssertionFile},
+			{Spec: ParamDurationSeconds, HasRange: true, Minimum: 900, Maximum: 43200, Default: 3600},
+			{Spec: ParamPolicy},
+			{Spec: ParamPolicyArns},
+			{Spec: ParamSessionName},
 		},
 		OneOf: [][]string{[]string{"SAMLAssertion", "SAMLAssertionFile"}},
 	},
@@ -251,15 +312,15 @@ var Commands = []CommandSpec{
 		Mints:   "credentials",
 		Auth:    "anonymous",
 		Params: []CommandParam{
-			{Spec: &paramRoleArn, Required: true},
-			{Spec: &paramRoleSessionName},
-			{Spec: &paramWebIdentityToken},
-			{Spec: &paramWebIdentityTokenFile},
-			{Spec: &paramProviderId},
-			{Spec: &paramDurationSeconds, HasRange: true, Minimum: 900, Maximum: 43200, Default: 3600},
-			{Spec: &paramPolicy},
-			{Spec: &paramPolicyArns},
-			{Spec: &paramSessionName},
+			{Spec: ParamRoleArn, Required: true},
+			{Spec: ParamRoleSessionName},
+			{Spec: ParamWebIdentityToken},
+			{Spec: ParamWebIdentityTokenFile},
+			{Spec: ParamProviderId},
+			{Spec: ParamDurationSeconds, HasRange: true, Minimum: 900, Maximum: 43200, Default: 3600},
+			{Spec: ParamPolicy},
+			{Spec: ParamPolicyArns},
+			{Spec: ParamSessionName},
 		},
 		OneOf: [][]string{[]string{"WebIdentityToken", "WebIdentityTokenFile"}},
 	},
@@ -269,10 +330,10 @@ var Commands = []CommandSpec{
 		Mints:   "credentials",
 		Auth:    "signed",
 		Params: []CommandParam{
-			{Spec: &paramTargetPrincipal, Required: true},
-			{Spec: &paramTaskPolicyArn, Required: true},
-			{Spec: &paramDurationSeconds, HasRange: true, Minimum: 0, Maximum: 900, Default: 900},
-			{Spec: &paramSessionName},
+			{Spec: ParamTargetPrincipal, Required: true},
+			{Spec: ParamTaskPolicyArn, Required: true},
+			{Spec: ParamDurationSeconds, HasRange: true, Minimum: 0, Maximum: 900, Default: 900},
+			{Spec: ParamSessionName},
 		},
 	},
 	{
@@ -280,7 +341,7 @@ var Commands = []CommandSpec{
 		Summary: "Decode an 'Encoded authorization failure message' and explain which action, resource and statement decided it.",
 		Auth:    "signed",
 		Params: []CommandParam{
-			{Spec: &paramEncodedMessage, Required: true},
+			{Spec: ParamEncodedMessage, Required: true},
 		},
 	},
 	{
@@ -288,7 +349,7 @@ var Commands = []CommandSpec{
 		Summary: "Find the account an access key id belongs to, with the key's type.",
 		Auth:    "signed",
 		Params: []CommandParam{
-			{Spec: &paramAccessKeyId, Required: true},
+			{Spec: ParamAccessKeyId, Required: true},
 		},
 	},
 	{
@@ -303,8 +364,8 @@ var Commands = []CommandSpec{
 		Mints:   "credentials",
 		Auth:    "signed",
 		Params: []CommandParam{
-			{Spec: &paramTradeInToken, Required: true},
-			{Spec: &paramSessionName},
+			{Spec: ParamTradeInToken, Required: true},
+			{Spec: ParamSessionName},
 		},
 		WrongParams: map[string]string{
 			"AccessToken":     "TradeInToken",
@@ -321,12 +382,12 @@ var Commands = []CommandSpec{
 		Mints:   "credentials",
 		Auth:    "signed",
 		Params: []CommandParam{
-			{Spec: &paramName, Required: true},
-			{Spec: &paramDurationSeconds, HasRange: true, Minimum: 900, Maximum: 129600, Default: 43200},
-			{Spec: &paramPolicy},
-			{Spec: &paramPolicyArns},
-			{Spec: &paramTags},
-			{Spec: &paramSessionName},
+			{Spec: ParamName, Required: true},
+			{Spec: ParamDurationSeconds, HasRange: true, Minimum: 900, Maximum: 129600, Default: 43200},
+			{Spec: ParamPolicy},
+			{Spec: ParamPolicyArns},
+			{Spec: ParamTags},
+			{Spec: ParamSessionName},
 		},
 	},
 	{
@@ -335,10 +396,10 @@ var Commands = []CommandSpec{
 		Mints:   "credentials",
 		Auth:    "signed",
 		Params: []CommandParam{
-			{Spec: &paramDurationSeconds, HasRange: true, Minimum: 900, Maximum: 129600, Default: 43200},
-			{Spec: &paramSerialNumber},
-			{Spec: &paramTokenCode},
-			{Spec: &paramSessionName},
+			{Spec: ParamDurationSeconds, HasRange: true, Minimum: 900, Maximum: 129600, Default: 43200},
+			{Spec: ParamSerialNumber},
+			{Spec: ParamTokenCode},
+			{Spec: ParamSessionName},
 		},
 	},
 	{
@@ -347,11 +408,11 @@ var Commands = []CommandSpec{
 		Mints:   "token",
 		Auth:    "signed",
 		Params: []CommandParam{
-			{Spec: &paramAudience, Required: true},
-			{Spec: &paramSigningAlgorithm, Required: true},
-			{Spec: &paramDurationSeconds, HasRange: true, Minimum: 60, Maximum: 3600, Default: 300},
-			{Spec: &paramTags},
-			{Spec: &paramSessionName},
+			{Spec: ParamAudience, Required: true},
+			{Spec: ParamSigningAlgorithm, Required: true},
+			{Spec: ParamDurationSeconds, HasRange: true, Minimum: 60, Maximum: 3600, Default: 300},
+			{Spec: ParamTags},
+			{Spec: ParamSessionName},
 		},
 		WrongParams: map[string]string{
 			"Algorithm":        "SigningAlgorithm",
@@ -366,10 +427,12 @@ var Commands = []CommandSpec{
 	},
 	{
 		Name:    "ListSessions",
-		Summary: "List the sessions stored in the sidecar, which one is the default, and their time left.",
+		Summary: "List the sessions stored in the sidecar, which one is the default, and their time left: the 50 most relevant (the default, then the soonest to expire), with counts of the rest.",
 		Auth:    "none",
 		Local:   true,
-		Params:  []CommandParam{},
+		Params: []CommandParam{
+			{Spec: ParamFilter},
+		},
 	},
 	{
 		Name:    "UseSession",
@@ -377,7 +440,7 @@ var Commands = []CommandSpec{
 		Auth:    "none",
 		Local:   true,
 		Params: []CommandParam{
-			{Spec: &paramSessionName, Required: true},
+			{Spec: ParamSessionName, Required: true},
 		},
 	},
 	{
@@ -386,7 +449,7 @@ var Commands = []CommandSpec{
 		Auth:    "none",
 		Local:   true,
 		Params: []CommandParam{
-			{Spec: &paramSessionName, Required: true},
+			{Spec: ParamSessionName, Required: true},
 		},
 	},
 }
@@ -614,8 +677,11 @@ type SessionsChangedParams struct {
 	// Session: The session concerned.
 	Session string `json:"session"`
 	// Message: A sentence for the user, without secrets.
-	Message string      `json:"message,omitempty"`
-	List    SessionList `json:"list"`
+	Message string `json:"message,omitempty"`
+	// Info: The session as it is after the change; absent when it was forgotten.
+	Info *SessionInfo `json:"info,omitempty"`
+	// Active: The default session's name after the change, or "base".
+	Active string `json:"active"`
 }
 
 // MfaTokenCodeParams is a params or result shape of the protocol.

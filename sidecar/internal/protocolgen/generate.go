@@ -29,16 +29,29 @@ func Files(model, packageJSON []byte) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	rulesGo, err := m.rulesGoFile()
+	if err != nil {
+		return nil, err
+	}
+	goFiles, err := m.goFiles()
+	if err != nil {
+		return nil, err
+	}
 	pkg, err := m.packageJSON(packageJSON)
 	if err != nil {
 		return nil, err
 	}
-	return map[string][]byte{
+	files := map[string][]byte{
 		PackageJSONPath:                             pkg,
 		"protocol/tool-input-schema.json":           schemaJSON,
 		"sidecar/internal/protocol/protocol_gen.go": goSrc,
-		"extension/src/protocol.gen.ts":             append(m.tsFile(), '\n'),
-	}, nil
+		RulesGoPath:                     rulesGo,
+		"extension/src/protocol.gen.ts": append(m.tsFile(), '\n'),
+	}
+	for path, src := range goFiles {
+		files[path] = src
+	}
+	return files, nil
 }
 
 // Stale lists the generated files under root that differ from what the model says, with a diff

@@ -38,20 +38,33 @@ func (m *Model) goFile() ([]byte, error) {
 		w("\t// Code%s is sent when this happens: %s\n\tCode%s int64 = %d\n", e.Name, e.Description, e.Name, e.Code)
 	}
 	w(")\n\n")
+	w("// Error kinds: the data.kind of every error, which a client branches on.\nconst (\n")
+	for _, kind := range kindsOf(m.Errors) {
+		var names []string
+		for _, e := range m.Errors {
+			if e.Kind == kind {
+				names = append(names, e.Name)
+			}
+		}
+		w("\t// Kind%s is data.kind of %s.\n\tKind%s = %q\n", goName(kind), strings.Join(names, ", "), goName(kind), kind)
+	}
+	w(")\n\n")
 	w("// Errors lists every error code with its data.kind.\nvar Errors = []ErrorSpec{\n")
 	for _, e := range m.Errors {
-		w("\t{Name: %q, Code: %d, Kind: %q, Description: %q},\n", e.Name, e.Code, e.Kind, e.Description)
+		w("\t{Name: %q, Code: %d, Kind: Kind%s, Description: %q},\n", e.Name, e.Code, goName(e.Kind), e.Description)
 	}
 	w("}\n\n")
 
 	w("// Params holds the general rule of every tool parameter, by name.\nvar Params = map[string]*ParamSpec{\n")
 	for _, name := range m.ParamNames() {
-		w("\t%q: &param%s,\n", name, name)
+		w("\t%q: Param%s,\n", name, name)
 	}
 	w("}\n\n")
+	w("// The general rule of each tool parameter.\nvar (\n")
 	for _, name := range m.ParamNames() {
 		p := m.Params[name]
-		w("var param%s = ParamSpec{Name: %q, Type: %s", name, name, paramTypes[p.Type])
+		w("\t// Param%s is the rule of %s: %s\n", name, name, p.Description)
+		w("\tParam%s = &ParamSpec{Name: %q, Type: %s", name, name, paramTypes[p.Type])
 		if p.MinLength != 0 || p.MaxLength != 0 {
 			w(", MinLength: %d, MaxLength: %d", p.MinLength, p.MaxLength)
 		}
@@ -75,9 +88,9 @@ func (m *Model) goFile() ([]byte, error) {
 		}
 		w(", Description: %q}\n", p.Description)
 	}
-	w("\n// CommonParams are taken by every command that calls STS.\nvar CommonParams = []*ParamSpec{")
+	w(")\n\n// CommonParams are taken by every command that calls STS.\nvar CommonParams = []*ParamSpec{")
 	for _, name := range m.CommonParams {
-		w("&param%s, ", name)
+		w("Param%s, ", name)
 	}
 	w("}\n\n")
 
@@ -93,7 +106,7 @@ func (m *Model) goFile() ([]byte, error) {
 		}
 		w("\t\tParams: []CommandParam{\n")
 		for _, p := range c.Params {
-			w("\t\t\t{Spec: &param%s", p.Name)
+			w("\t\t\t{Spec: Param%s", p.Name)
 			if p.Required {
 				w(", Required: true")
 			}

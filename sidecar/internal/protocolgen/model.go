@@ -23,6 +23,10 @@ type Model struct {
 	Errors              []ErrorDef       `json:"errors"`
 	Methods             []MethodDef      `json:"methods"`
 	Types               OrderedTypes     `json:"types"`
+	Rules               Rules            `json:"rules"`
+	Texts               map[string]Text  `json:"texts"`
+	// TextFragments are template pieces the commands' invocation and confirm texts share.
+	TextFragments map[string]string `json:"textFragments"`
 }
 
 // Tool is what VS Code shows of the tool and what the model reads of it.
@@ -45,6 +49,10 @@ type Command struct {
 	Params      []CommandParam    `json:"params"`
 	OneOf       [][]string        `json:"oneOf"`
 	WrongParams map[string]string `json:"wrongParams"`
+	// Invocation is the template (see TextPart) of the progress line shown while the command runs.
+	Invocation string `json:"invocation"`
+	// Confirm is the confirmation card of a command that mints; nil for the rest.
+	Confirm *Confirm `json:"confirm"`
 }
 
 // CommandParam is a parameter as one command takes it.
@@ -85,11 +93,29 @@ type MethodDef struct {
 	Name string `json:"name"`
 	Kind string `json:"kind"`
 	// Direction is "serverToClient" for what the sidecar sends the extension; empty otherwise.
-	Direction   string `json:"direction"`
-	Params      string `json:"params"`
-	Result      string `json:"result"`
+	Direction string `json:"direction"`
+	Params    string `json:"params"`
+	Result    string `json:"result"`
+	// Lane is where the sidecar runs a method it receives (see the Lane constants); empty for
+	// methods the sidecar sends.
+	Lane        string `json:"lane"`
 	Description string `json:"description"`
 }
+
+// The lanes a method the sidecar receives may run in.
+const (
+	// LaneInline methods run on the read loop, in order, before later messages are read.
+	LaneInline = "inline"
+	// LaneLocal methods answer from the sidecar's own state, in a lane slow endpoints cannot fill.
+	LaneLocal = "local"
+	// LaneNetwork methods may wait on the network.
+	LaneNetwork = "network"
+	// LaneCommand is tool/invoke's: local for a command that only acts on the session store,
+	// network otherwise.
+	LaneCommand = "command"
+	// LaneTransport methods are answered by the JSON-RPC transport itself (exit, $/cancelRequest).
+	LaneTransport = "transport"
+)
 
 // TypeDef is a params or result shape, a small subset of JSON Schema.
 type TypeDef struct {
@@ -212,7 +238,13 @@ func (m *Model) check() error {
 	if err := m.checkSettings(); err != nil {
 		return err
 	}
+	if err := m.checkRules(); err != nil {
+		return err
+	}
 	for _, meth := range m.Methods {
+		if err := meth.checkLane(); err != nil {
+			return err
+		}
 		for _, t := range []string{meth.Params, meth.Result} {
 			if _, ok := m.Types.Lookup(t); t != "" && !ok {
 				return fmt.Errorf("method %s: type %s is not defined", meth.Name, t)
@@ -255,6 +287,21 @@ func (m *Model) checkSettings() error {
 		}
 	}
 	return nil
+}
+
+// checkLane makes sure every method the sidecar receives names its lane, and only those do.
+func (d MethodDef) checkLane() error {
+	switch {
+	case d.Direction == "serverToClient" && d.Lane != "":
+		return fmt.Errorf("method %s: the sidecar sends it, so it takes no lane", d.Name)
+	case d.Direction == "serverToClient":
+		return nil
+	}
+	switch d.Lane {
+	case LaneInline, LaneLocal, LaneNetwork, LaneCommand, LaneTransport:
+		return nil
+	}
+	return fmt.Errorf("method %s: lane %q is not one of %s, %s, %s, %s, %s", d.Name, d.Lane, LaneInline, LaneLocal, LaneNetwork, LaneCommand, LaneTransport)
 }
 
 func hasParam(c Command, name string) bool {

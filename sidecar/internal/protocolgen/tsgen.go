@@ -21,11 +21,16 @@ func (m *Model) tsFile() []byte {
 		names[i] = fmt.Sprintf("%q", c.Name)
 	}
 	w("/** An STSTool command. */\nexport type CommandName =\n  | %s;\n\n", strings.Join(names, "\n  | "))
+	w("%s", tsTextPartType)
 	w("/** What a command is and takes. */\nexport interface CommandInfo {\n  readonly name: CommandName;\n  readonly summary: string;\n")
 	w("  readonly mints: \"\" | \"credentials\" | \"token\";\n  readonly auth: \"signed\" | \"anonymous\" | \"none\";\n  readonly local: boolean;\n")
 	w("  readonly params: readonly { readonly name: string; readonly required: boolean; readonly secret: boolean }[];\n")
 	w("  /** Groups of parameters of which exactly one must be given. */\n  readonly oneOf: readonly (readonly string[])[];\n")
-	w("  /** DurationSeconds when omitted, for commands that take it. */\n  readonly defaultDurationSeconds?: number;\n}\n\n")
+	w("  /** DurationSeconds when omitted, for commands that take it. */\n  readonly defaultDurationSeconds?: number;\n")
+	w("  /** The progress line shown while the command runs, naming what it acts on but never a secret. */\n")
+	w("  readonly invocation: readonly TextPart[];\n")
+	w("  /** The confirmation card of a command that mints: its title and first sentence (values shown as code). */\n")
+	w("  readonly confirm?: { readonly title: string; readonly what: readonly TextPart[] };\n}\n\n")
 	w("/** Every command, in the model's order. */\nexport const COMMANDS: readonly CommandInfo[] = [\n")
 	for _, c := range m.Commands {
 		w("  {\n    name: %q,\n    summary: %q,\n    mints: %q,\n    auth: %q,\n    local: %t,\n    params: [", c.Name, c.Summary, c.Mints, c.Auth, c.Local)
@@ -48,10 +53,15 @@ func (m *Model) tsFile() []byte {
 				w("    defaultDurationSeconds: %d,\n", *p.Default)
 			}
 		}
+		w("    invocation: %s,\n", m.tsTemplate(c.Invocation))
+		if c.Confirm != nil {
+			w("    confirm: { title: %s, what: %s },\n", jsString(c.Confirm.Title), m.tsTemplate(c.Confirm.What))
+		}
 		w("  },\n")
 	}
 	w("];\n\n")
 	w("/** Parameters every STS command takes. */\nexport const COMMON_PARAMS: readonly string[] = [%s];\n\n", quoteAll(m.CommonParams))
+	m.tsRules(w)
 
 	w("/** JSON-RPC method names. */\nexport const METHODS = {\n")
 	for _, meth := range m.Methods {

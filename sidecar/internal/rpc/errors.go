@@ -1,12 +1,16 @@
 package rpc
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 
 	"awsflow-sts/sidecar/internal/clip"
 )
 
 // Error is a JSON-RPC error with a stable code; Data is marshalled as the error's data member.
+// The codes this package raises are generated from protocol/model.json (errors_gen.go).
 type Error struct {
 	// Code is the JSON-RPC error code: one of the Code constants or an application code.
 	Code int64
@@ -21,47 +25,45 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("rpc error %d: %s", e.Code, e.Message)
 }
 
-// Standard and server codes used by this package.
-const (
-	// CodeParseError means the message was not valid JSON. It is answered with a null id, since
-	// no id can be read from such a message; the server writes that frame itself (see nullIDError).
-	CodeParseError int64 = -32700
-	// CodeInvalidRequest means the message was not a valid JSON-RPC 2.0 request or response.
-	CodeInvalidRequest int64 = -32600
-	// CodeMethodNotFound means no method of that name is served.
-	CodeMethodNotFound int64 = -32601
-	// CodeInvalidParams means the params did not fit the method; handlers return it.
-	CodeInvalidParams int64 = -32602
-	// CodeInternalError means the handler failed or panicked; details are only in the log.
-	CodeInternalError int64 = -32603
-	// CodeServerNotInitialized means a request came before the initialize method succeeded.
-	CodeServerNotInitialized int64 = -32002
-	// CodeRequestCancelled means the request was cancelled, by $/cancelRequest or on shutdown.
-	CodeRequestCancelled int64 = -32800
-	// CodeServerBusy means too many requests were already waiting for a handler slot.
-	CodeServerBusy int64 = -32001
-	// CodeShuttingDown means the request came after the shutdown method.
-	CodeShuttingDown int64 = -32003
-)
+// Coded is an error that knows its own JSON-RPC form. A handler may return one (also wrapped)
+// instead of an *Error, so that a package with errors of its own (the tool runner's) need not
+// depend on this one.
+type Coded interface {
+	error
+	// RPCError is the code, message and data member the peer receives.
+	RPCError() (code int64, message string, data any)
+}
 
-// kindOf is data.kind for the codes this package raises itself; application codes that come
-// without data are "internal".
-func kindOf(code int64) string {
-	switch code {
-	case CodeRequestCancelled:
-		return "cancelled"
-	case CodeServerBusy:
-		return "busy"
-	case CodeInvalidParams:
-		return "validation"
-	case CodeParseError, CodeInvalidRequest, CodeMethodNotFound, CodeServerNotInitialized, CodeShuttingDown:
-		return "protocol"
+// AsError is err as the peer receives it: an *Error (also wrapped) as it is, a Coded error in
+// the form it gives, and nil for any other error.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) && e != nil {
+		return e
 	}
-	return "internal"
+	var c Coded
+	if errors.As(err, &c) {
+		code, msg, data := c.RPCError()
+		return &Error{Code: code, Message: msg, Data: data}
+	}
+	return nil
+}
+
+// DecodeParams reads a method's params into v: absent or null params leave v as it is (its zero
+// value), and params that do not decode into it are CodeInvalidParams.
+func DecodeParams(params json.RawMessage, v any) error {
+	trimmed := bytes.TrimSpace(params)
+	if len(trimmed) == 0 || string(trimmed) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(params, v); err != nil {
+		return &Error{Code: CodeInvalidParams, Message: "invalid params: " + err.Error()}
+	}
+	return nil
 }
 
 // protocolData marks errors raised by the transport itself rather than by a method.
-var protocolData = map[string]string{"kind": "protocol"}
+var protocolData = map[string]string{"kind": kindProtocol}
 
 func errCancelled() *Error {
 	return &Error{Code: CodeRequestCancelled, Message: "request cancelled"}

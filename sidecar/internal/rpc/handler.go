@@ -322,8 +322,7 @@ func (s *Server) failure(ctx context.Context, method string, err error) outcome 
 	if ctx.Err() != nil {
 		return outcome{err: errCancelled()}
 	}
-	var e *Error
-	if errors.As(err, &e) && e != nil {
+	if e := AsError(err); e != nil {
 		return outcome{err: e}
 	}
 	return outcome{err: errInternal(method), detail: s.opts.Scrub(err.Error())}

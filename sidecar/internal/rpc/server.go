@@ -18,8 +18,8 @@ import (
 )
 
 // HandlerFunc answers one request. params is the raw params member (may be nil). The returned
-// value is marshalled as the result. A returned *Error (also when wrapped) is sent as is; any
-// other error is sent as CodeInternalError with a generic message: the error text is not sent,
+// value is marshalled as the result. A returned *Error or Coded error (also when wrapped) is sent
+// as it is; any other error is sent as CodeInternalError with a generic message: the error text is not sent,
 // only logged after Options.Scrub. Whatever a handler returns once its ctx is cancelled is sent as
 // CodeRequestCancelled.
 type HandlerFunc func(ctx context.Context, params json.RawMessage) (any, error)

@@ -147,12 +147,6 @@ func checkErrorKind(t *testing.T, resp map[string]any) {
 	}
 }
 
-func frame(body string) string {
-	return "Content-Length: " + itoa(len(body)) + "\r\n\r\n" + body
-}
-
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
-
 // substitute fills placeholders into what is sent, or puts them back into what was received.
 func substitute(s string, subst map[string]string, reverse bool) string {
 	for k, v := range subst {

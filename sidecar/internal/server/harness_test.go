@@ -1,14 +1,9 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +12,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"awsflow-sts/sidecar/internal/logging"
+	"awsflow-sts/sidecar/internal/testing/rpctest"
 	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
@@ -29,13 +25,12 @@ const baseSecret = "BASESECRETwJalrXUtnFEMI/K7MDENG/bPxRfiCY"
 // now is the fixed clock: an hour before the fake's credentials expire.
 var now = ststest.Expiration.Add(-time.Hour)
 
-// conn is the extension's end of a JSON-RPC connection, speaking raw frames.
-// Writes go through a goroutine, as an OS pipe's buffer would let them, so a test can send while
-// the server is still writing a reply nobody has read yet.
+// conn is the extension's end of a JSON-RPC connection, read in lockstep: the test client (package
+// rpctest) reads every frame as it comes, so the server never waits for a test to read, and recv
+// hands them over in arrival order.
 type conn struct {
-	t      *testing.T
-	r      *bufio.Reader
-	frames chan string
+	t *testing.T
+	c *rpctest.Conn
 	// events are the notifications and requests the sidecar sent, in order.
 	events []map[string]any
 	// reply answers the sidecar's requests during call (see answer).
@@ -78,18 +73,9 @@ func serve(t *testing.T, now func() time.Time) *running {
 	srv := New(Config{Version: testVersion, Logger: log, Now: now, MaintainEvery: -1})
 	serverEnd, clientEnd := net.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
-	frames := make(chan string, 64)
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		for f := range frames {
-			if _, err := io.WriteString(clientEnd, f); err != nil {
-				return
-			}
-		}
-	}()
 	r := &running{
-		conn:   &conn{t: t, r: bufio.NewReader(clientEnd), frames: frames},
+		// No Handler: the sidecar's requests are answered in lockstep, by response.
+		conn:   &conn{t: t, c: rpctest.New(clientEnd, rpctest.Options{})},
 		srv:    srv,
 		logs:   logs,
 		served: make(chan serveResult, 1),
@@ -101,9 +87,7 @@ func serve(t *testing.T, now func() time.Time) *running {
 	}()
 	t.Cleanup(func() {
 		cancel()
-		close(frames)
-		clientEnd.Close()
-		<-writerDone
+		r.c.Close()
 		select {
 		case <-r.served:
 		case <-time.After(5 * time.Second):
@@ -116,41 +100,31 @@ func serve(t *testing.T, now func() time.Time) *running {
 // send writes one framed message.
 func (c *conn) send(msg any) {
 	c.t.Helper()
-	body, err := json.Marshal(msg)
-	if err != nil {
+	if err := c.c.Send(msg); err != nil {
 		c.t.Fatal(err)
 	}
-	c.sendRaw(fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body))
 }
 
 func (c *conn) sendRaw(frame string) {
-	c.frames <- frame
+	c.t.Helper()
+	if err := c.c.WriteRaw([]byte(frame)); err != nil {
+		c.t.Fatal(err)
+	}
 }
+
+// frame wraps body in a Content-Length header.
+func frame(body string) string { return string(rpctest.Frame([]byte(body))) }
 
 // recv reads one framed message.
 func (c *conn) recv() map[string]any {
 	c.t.Helper()
-	var length int
-	for {
-		line, err := c.r.ReadString('\n')
-		if err != nil {
-			c.t.Fatalf("read header: %v", err)
-		}
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" {
-			break
-		}
-		if v, ok := strings.CutPrefix(line, "Content-Length: "); ok {
-			length, _ = strconv.Atoi(v)
-		}
-	}
-	body := make([]byte, length)
-	if _, err := io.ReadFull(c.r, body); err != nil {
-		c.t.Fatalf("read body: %v", err)
+	m, err := c.c.Next(context.Background())
+	if err != nil {
+		c.t.Fatalf("read: %v", err)
 	}
 	var msg map[string]any
-	if err := json.Unmarshal(body, &msg); err != nil {
-		c.t.Fatalf("response is not JSON: %v: %s", err, body)
+	if err := json.Unmarshal(m.Raw, &msg); err != nil {
+		c.t.Fatalf("response is not JSON: %v: %s", err, m.Raw)
 	}
 	return msg
 }

@@ -65,9 +65,9 @@ func (l *lasting) method(method string, params any) map[string]any {
 	return l.call(l.id, method, params)
 }
 
-// maintain runs one maintenance pass. net.Pipe hands a notification over only when it is read,
-// so sessions/list round trips (which read whatever comes before their response) go on until the
-// pass is over: by then everything it sent has been read into l.events.
+// maintain runs one maintenance pass. sessions/list round trips (which read whatever comes
+// before their response, answering any request) go on until the pass is over, then one more: its
+// response comes after everything the pass sent, so by then all of it has been read into l.events.
 func (l *lasting) maintain() {
 	l.t.Helper()
 	done := make(chan struct{})
@@ -80,6 +80,8 @@ func (l *lasting) maintain() {
 		result(l.t, l.call(l.id, "sessions/list", nil))
 		select {
 		case <-done:
+			l.id++
+			result(l.t, l.call(l.id, "sessions/list", nil))
 			return
 		default:
 		}

@@ -16,9 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"awsflow-sts/sidecar/internal/testing/benchcpu"
 	"awsflow-sts/sidecar/internal/localsts"
 	"awsflow-sts/sidecar/internal/logging"
+	"awsflow-sts/sidecar/internal/testing/benchcpu"
+	"awsflow-sts/sidecar/internal/testing/rpctest"
 )
 
 // The whole sidecar in-process, as `awsflow-sts serve` runs it: JSON-RPC on OS pipes, the info log
@@ -114,22 +115,8 @@ func (sc *benchSidecar) send(b *testing.B, method, params string) {
 
 // recv reads one reply frame and fails on an error reply.
 func (sc *benchSidecar) recv(b *testing.B) {
-	length := -1
-	for {
-		line, err := sc.out.ReadString('\n')
-		if err != nil {
-			b.Fatal(err)
-		}
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" {
-			break
-		}
-		if v, ok := strings.CutPrefix(line, "Content-Length: "); ok {
-			length, _ = strconv.Atoi(v)
-		}
-	}
-	body := make([]byte, length)
-	if _, err := io.ReadFull(sc.out, body); err != nil {
+	body, err := rpctest.ReadFrame(sc.out)
+	if err != nil {
 		b.Fatal(err)
 	}
 	if strings.Contains(string(body), `"error":`) {

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"awsflow-sts/sidecar/internal/protocol"
+	"awsflow-sts/sidecar/internal/tool"
 )
 
 func TestCheckSettings(t *testing.T) {
@@ -40,7 +41,7 @@ func TestCheckSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := checkSettings(tt.st)
+			err := tool.CheckSettings(tt.st)
 			switch {
 			case tt.want == "" && err != nil:
 				t.Fatalf("checkSettings = %v, want nil", err)

@@ -42,7 +42,8 @@ type Hooks struct {
 	// Remake runs a session's recipe again and returns the new session (its Name is kept). It is
 	// called for sessions with a Recipe only, and never asks a human.
 	Remake func(ctx context.Context, s *Session) (*Session, error)
-	// Changed is told of every change, with the session list as it is after it.
+	// Changed is told of every change: the session as it is after it (none when forgotten) and
+	// the default session's name.
 	Changed func(protocol.SessionsChangedParams)
 }
 
@@ -80,7 +81,16 @@ func (st *Store) changed(reason, name, message string) {
 	if st.hooks.Changed == nil {
 		return
 	}
-	st.hooks.Changed(protocol.SessionsChangedParams{Reason: reason, Session: name, Message: message, List: st.List()})
+	// Only the change is sent, not the list: a client keeps its own copy, so N changes cost O(N).
+	p := protocol.SessionsChangedParams{Reason: reason, Session: name, Message: message}
+	p.Active = st.Active()
+	st.mu.RLock()
+	if s, ok := st.sessions[name]; ok {
+		info := st.info(s, p.Active)
+		p.Info = &info
+	}
+	st.mu.RUnlock()
+	st.hooks.Changed(p)
 }
 
 // Fresh returns the named session for signing a call: one whose refresh window has opened is

@@ -237,10 +237,10 @@ func TestFreshRefreshesInWindow(t *testing.T) {
 			if !strings.Contains(e.Message, c.t.Add(time.Hour).UTC().Format(time.RFC3339)) {
 				t.Errorf("message lacks the new expiry: %q", e.Message)
 			}
-			if len(e.List.Sessions) != 1 {
-				t.Fatalf("list = %+v", e.List)
+			if e.Info == nil || e.Info.Name != "dev" || e.Active != protocol.ReservedSessionName {
+				t.Fatalf("event = %+v", e)
 			}
-			info := e.List.Sessions[0]
+			info := *e.Info
 			if info.AccessKeyID != "ASIA…ABCD" || info.RefreshedAt != c.t.UTC().Format(time.RFC3339) || info.Expired || !info.Refreshable {
 				t.Fatalf("listed after refresh: %+v", info)
 			}
@@ -369,8 +369,8 @@ func TestFreshRemakeFailure(t *testing.T) {
 						t.Errorf("message %q lacks %q", events[0].Message, w)
 					}
 				}
-				if events[0].List.Sessions[0].RefreshError != step.err {
-					t.Errorf("event list refreshError = %q", events[0].List.Sessions[0].RefreshError)
+				if events[0].Info.RefreshError != step.err {
+					t.Errorf("event list refreshError = %q", events[0].Info.RefreshError)
 				}
 			}
 			if re := st.List().Sessions[0].RefreshError; re != step.listError {
@@ -733,7 +733,7 @@ func TestRefreshErrorScrubsSecrets(t *testing.T) {
 			}
 			texts := []string{st.List().Sessions[0].RefreshError}
 			for _, e := range events {
-				texts = append(texts, e.Message, e.List.Sessions[0].RefreshError)
+				texts = append(texts, e.Message, e.Info.RefreshError)
 			}
 			for _, text := range texts {
 				if strings.Contains(text, secret) || strings.Contains(text, token) {

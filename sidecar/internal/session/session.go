@@ -220,7 +220,7 @@ func (st *Store) Use(name string) error {
 		return err
 	}
 	if s.Class == ClassToken {
-		return fmt.Errorf("session %q holds a web identity token, not credentials, so it cannot be the default identity", name)
+		return errors.New(protocol.TokenNotCredentials(name, "be the default identity"))
 	}
 	st.mu.Lock()
 	st.active = name

@@ -121,3 +121,42 @@ func TestUseAndForget(t *testing.T) {
 		t.Fatalf("Use(expired) = %v", err)
 	}
 }
+
+// TestChangesCarryOnlyTheChange checks that the Changed hook gets the one session concerned (none
+// when it was forgotten) and the default's name, never the list: N changes must cost O(N).
+func TestChangesCarryOnlyTheChange(t *testing.T) {
+	st, c, _ := newStore()
+	var events []protocol.SessionsChangedParams
+	st.SetHooks(Hooks{Changed: func(p protocol.SessionsChangedParams) { events = append(events, p) }})
+	for _, name := range []string{"a", "b", "c"} {
+		st.Put(roleSession(name, c.t.Add(time.Hour)))
+	}
+	if err := st.Use("b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Forget("b"); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		reason, session, active string
+		info                    bool
+	}{
+		{ReasonCreated, "a", protocol.ReservedSessionName, true},
+		{ReasonCreated, "b", protocol.ReservedSessionName, true},
+		{ReasonCreated, "c", protocol.ReservedSessionName, true},
+		{ReasonUsed, "b", "b", true},
+		{ReasonForgotten, "b", protocol.ReservedSessionName, false},
+	}
+	if len(events) != len(want) {
+		t.Fatalf("%d events, want %d", len(events), len(want))
+	}
+	for i, w := range want {
+		e := events[i]
+		if e.Reason != w.reason || e.Session != w.session || e.Active != w.active || (e.Info != nil) != w.info {
+			t.Errorf("event %d = %s %s active %s info %v, want %+v", i, e.Reason, e.Session, e.Active, e.Info != nil, w)
+		}
+		if e.Info != nil && (e.Info.Name != e.Session || e.Info.Active != (e.Active == e.Session)) {
+			t.Errorf("event %d info = %+v", i, *e.Info)
+		}
+	}
+}

@@ -9,32 +9,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go/middleware"
+
+	"awsflow-sts/sidecar/internal/protocol"
 )
 
 // Args are a command's validated parameters by their STS names. Values are string, int64,
-// []string or []types.Tag, as the tool's validation leaves them.
+// []string or []protocol.Tag, as the tool's validation leaves them; an operation reads them
+// through its command's generated params struct (protocol.AssumeRoleParams and the like), which
+// Fill sets from them.
 type Args map[string]any
-
-// Ptr returns a string parameter, or nil when it was not given.
-func (a Args) Ptr(name string) *string {
-	if v, ok := a[name].(string); ok {
-		return &v
-	}
-	return nil
-}
 
 // Str returns a string parameter, or "".
 func (a Args) Str(name string) string {
 	v, _ := a[name].(string)
 	return v
-}
-
-// Int32 returns an integer parameter, or nil when it was not given.
-func (a Args) Int32(name string) *int32 {
-	if v, ok := a[name].(int64); ok {
-		return aws.Int32(int32(v))
-	}
-	return nil
 }
 
 // Strings returns a list parameter.
@@ -43,15 +31,18 @@ func (a Args) Strings(name string) []string {
 	return v
 }
 
-// Tags returns the Tags parameter.
-func (a Args) Tags() []types.Tag {
-	v, _ := a["Tags"].([]types.Tag)
-	return v
+// Call is what an operation needs: its typed params, a way to get its client, and the time.
+type Call[P any] struct {
+	// Params are the command's validated parameters.
+	Params P
+	// Client returns the STS client to call; it fails when no credentials can be had.
+	Client func(context.Context) (*sts.Client, error)
+	// Now is the current time, for checks on expiry.
+	Now time.Time
 }
 
-// PolicyArns returns the PolicyArns parameter as STS takes it.
-func (a Args) PolicyArns() []types.PolicyDescriptorType {
-	arns := a.Strings("PolicyArns")
+// policyArns is the PolicyArns parameter as STS takes it.
+func policyArns(arns []string) []types.PolicyDescriptorType {
 	if len(arns) == 0 {
 		return nil
 	}
@@ -62,14 +53,16 @@ func (a Args) PolicyArns() []types.PolicyDescriptorType {
 	return out
 }
 
-// Call is what an operation needs: its arguments, a way to get its client, and the time.
-type Call struct {
-	// Args are the validated parameters.
-	Args Args
-	// Client returns the STS client to call; it fails when no credentials can be had.
-	Client func(context.Context) (*sts.Client, error)
-	// Now is the current time, for checks on expiry.
-	Now time.Time
+// tags is the Tags parameter as STS takes it.
+func tags(in []protocol.Tag) []types.Tag {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]types.Tag, len(in))
+	for i, t := range in {
+		out[i] = types.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)}
+	}
+	return out
 }
 
 func requestID(md middleware.Metadata) string {

@@ -10,18 +10,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"awsflow-sts/sidecar/internal/federation"
+	"awsflow-sts/sidecar/internal/protocol"
 )
 
 // AssumeRoleWithSAML trades a SAML assertion for a role session. The role pair comes from the
 // assertion when the model names none and the assertion offers exactly one. The call is unsigned.
-func AssumeRoleWithSAML(ctx context.Context, c Call) (*Result, error) {
-	a := c.Args
-	assertion := a.Str("SAMLAssertion")
+func AssumeRoleWithSAML(ctx context.Context, c Call[protocol.AssumeRoleWithSAMLParams]) (*Result, error) {
+	p := c.Params
+	assertion := aws.ToString(p.SAMLAssertion)
 	info, err := federation.ParseSAML(assertion)
 	if err != nil {
 		return nil, &InputError{Msg: "SAMLAssertion is not a readable SAML response: " + err.Error()}
 	}
-	pair, err := info.PickRole(a.Str("RoleArn"), a.Str("PrincipalArn"))
+	pair, err := info.PickRole(aws.ToString(p.RoleArn), aws.ToString(p.PrincipalArn))
 	if err != nil {
 		return nil, &InputError{Msg: err.Error()}
 	}
@@ -37,9 +38,9 @@ func AssumeRoleWithSAML(ctx context.Context, c Call) (*Result, error) {
 		RoleArn:         aws.String(pair.RoleArn),
 		PrincipalArn:    aws.String(pair.PrincipalArn),
 		SAMLAssertion:   aws.String(assertion),
-		DurationSeconds: a.Int32("DurationSeconds"),
-		Policy:          a.Ptr("Policy"),
-		PolicyArns:      a.PolicyArns(),
+		DurationSeconds: p.DurationSeconds,
+		Policy:          p.Policy,
+		PolicyArns:      policyArns(p.PolicyArns),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("assume role with SAML: %w", err)

@@ -10,20 +10,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"awsflow-sts/sidecar/internal/federation"
+	"awsflow-sts/sidecar/internal/protocol"
 )
 
 // AssumeRoleWithWebIdentity trades an OIDC or OAuth 2.0 token for a role session. It shows the
 // token's claims, never the token, and refuses a JWT that has already expired. The call is unsigned.
-func AssumeRoleWithWebIdentity(ctx context.Context, c Call) (*Result, error) {
-	a := c.Args
-	token := a.Str("WebIdentityToken")
+func AssumeRoleWithWebIdentity(ctx context.Context, c Call[protocol.AssumeRoleWithWebIdentityParams]) (*Result, error) {
+	p := c.Params
+	token := aws.ToString(p.WebIdentityToken)
 	// OAuth 2.0 access tokens may be opaque; only a JWT has claims to show and check.
 	claims, jwtErr := federation.ParseJWT(token)
 	if jwtErr == nil && claims.Expired(c.Now) {
 		return nil, &InputError{Msg: fmt.Sprintf("the web identity token expired at %s; get a fresh token from the identity provider (issuer %s)",
 			claims.ExpiresAt.UTC().Format(time.RFC3339), claims.Issuer)}
 	}
-	sessionName := a.Str("RoleSessionName")
+	sessionName := aws.ToString(p.RoleSessionName)
 	var notes []string
 	if sessionName == "" {
 		sessionName = fmt.Sprintf("awsflow-sts-%d", c.Now.Unix())
@@ -34,20 +35,20 @@ func AssumeRoleWithWebIdentity(ctx context.Context, c Call) (*Result, error) {
 		return nil, err
 	}
 	out, err := cl.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
-		RoleArn:          a.Ptr("RoleArn"),
+		RoleArn:          p.RoleArn,
 		RoleSessionName:  aws.String(sessionName),
 		WebIdentityToken: aws.String(token),
-		ProviderId:       a.Ptr("ProviderId"),
-		DurationSeconds:  a.Int32("DurationSeconds"),
-		Policy:           a.Ptr("Policy"),
-		PolicyArns:       a.PolicyArns(),
+		ProviderId:       p.ProviderId,
+		DurationSeconds:  p.DurationSeconds,
+		Policy:           p.Policy,
+		PolicyArns:       policyArns(p.PolicyArns),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("assume role with web identity: %w", err)
 	}
 	r := roleResult(out.Credentials, out.AssumedRoleUser, out.PackedPolicySize, out.SourceIdentity)
 	r.Notes = notes
-	r.fact("Role", "roleArn", a.Str("RoleArn"))
+	r.fact("Role", "roleArn", aws.ToString(p.RoleArn))
 	r.fact("Provider", "provider", aws.ToString(out.Provider))
 	r.fact("Audience", "audience", aws.ToString(out.Audience))
 	r.fact("Subject", "subject", aws.ToString(out.SubjectFromWebIdentityToken))

@@ -89,7 +89,7 @@ func callerIdentity(t *testing.T, c *Clients) error {
 	id := Identity{Credentials: &aws.Credentials{AccessKeyID: ststest.BaseKeyID, SecretAccessKey: "secret"}}
 	ctx, cancel := context.WithTimeout(context.Background(), callBound)
 	defer cancel()
-	_, err := GetCallerIdentity(ctx, Call{Client: func(ctx context.Context) (*sts.Client, error) { return c.Client(ctx, id, "") }})
+	_, err := GetCallerIdentity(ctx, Call[protocol.GetCallerIdentityParams]{Client: func(ctx context.Context) (*sts.Client, error) { return c.Client(ctx, id, "") }})
 	if ctx.Err() != nil {
 		t.Fatalf("GetCallerIdentity was not answered within %v", callBound)
 	}
@@ -252,7 +252,7 @@ func TestPromptOutlastsRequestTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := GetCallerIdentity(ctx, Call{Client: func(context.Context) (*sts.Client, error) { return cl, nil }}); err != nil {
+	if _, err := GetCallerIdentity(ctx, Call[protocol.GetCallerIdentityParams]{Client: func(context.Context) (*sts.Client, error) { return cl, nil }}); err != nil {
 		t.Fatalf("GetCallerIdentity after a slow MFA prompt: %v", err)
 	}
 }

@@ -93,7 +93,7 @@ func TestCredentialProcessSupervised(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := GetCallerIdentity(ctx, Call{Client: func(context.Context) (*sts.Client, error) { return cl, nil }}); err != nil {
+		if _, err := GetCallerIdentity(ctx, Call[protocol.GetCallerIdentityParams]{Client: func(context.Context) (*sts.Client, error) { return cl, nil }}); err != nil {
 			t.Fatalf("GetCallerIdentity through the role profile: %v", err)
 		}
 		ranSupervised(t, dir)

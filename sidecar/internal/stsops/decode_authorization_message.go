@@ -9,17 +9,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"awsflow-sts/sidecar/internal/authmsg"
+	"awsflow-sts/sidecar/internal/protocol"
 )
 
 // DecodeAuthorizationMessage decodes an encoded authorization failure message and explains it:
 // the decision, the action, the resource, the deciding statements and the request context.
-func DecodeAuthorizationMessage(ctx context.Context, c Call) (*Result, error) {
+func DecodeAuthorizationMessage(ctx context.Context, c Call[protocol.DecodeAuthorizationMessageParams]) (*Result, error) {
 	cl, err := c.Client(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out, err := cl.DecodeAuthorizationMessage(ctx, &sts.DecodeAuthorizationMessageInput{
-		EncodedMessage: c.Args.Ptr("EncodedMessage"),
+		EncodedMessage: c.Params.EncodedMessage,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("decode authorization message: %w", err)

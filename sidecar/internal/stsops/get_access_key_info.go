@@ -8,13 +8,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"awsflow-sts/sidecar/internal/keyid"
+	"awsflow-sts/sidecar/internal/protocol"
 )
 
 // GetAccessKeyInfo finds a key's account. It adds the key type from the prefix and the account
 // decoded offline from the key itself, which it answers with (labelled as such) when STS cannot
 // be reached or no credentials are available to ask it.
-func GetAccessKeyInfo(ctx context.Context, c Call) (*Result, error) {
-	id := c.Args.Str("AccessKeyId")
+func GetAccessKeyInfo(ctx context.Context, c Call[protocol.GetAccessKeyInfoParams]) (*Result, error) {
+	id := aws.ToString(c.Params.AccessKeyId)
 	r := &Result{}
 	kind, known := keyid.Classify(id)
 	if known {

@@ -6,10 +6,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"awsflow-sts/sidecar/internal/protocol"
 )
 
 // GetCallerIdentity reports who the caller is and what kind of principal that is.
-func GetCallerIdentity(ctx context.Context, c Call) (*Result, error) {
+func GetCallerIdentity(ctx context.Context, c Call[protocol.GetCallerIdentityParams]) (*Result, error) {
 	cl, err := c.Client(ctx)
 	if err != nil {
 		return nil, err

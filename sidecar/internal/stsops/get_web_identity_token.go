@@ -8,21 +8,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"awsflow-sts/sidecar/internal/federation"
+	"awsflow-sts/sidecar/internal/protocol"
 )
 
 // GetWebIdentityToken has STS issue a signed JWT for the caller. The token is returned for storing
 // only; its claims are what gets shown.
-func GetWebIdentityToken(ctx context.Context, c Call) (*Result, error) {
+func GetWebIdentityToken(ctx context.Context, c Call[protocol.GetWebIdentityTokenParams]) (*Result, error) {
 	cl, err := c.Client(ctx)
 	if err != nil {
 		return nil, err
 	}
-	a := c.Args
+	p := c.Params
 	out, err := cl.GetWebIdentityToken(ctx, &sts.GetWebIdentityTokenInput{
-		Audience:         a.Strings("Audience"),
-		SigningAlgorithm: a.Ptr("SigningAlgorithm"),
-		DurationSeconds:  a.Int32("DurationSeconds"),
-		Tags:             a.Tags(),
+		Audience:         p.Audience,
+		SigningAlgorithm: p.SigningAlgorithm,
+		DurationSeconds:  p.DurationSeconds,
+		Tags:             tags(p.Tags),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("get web identity token: %w", err)

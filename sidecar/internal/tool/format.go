@@ -171,33 +171,6 @@ func timeLeft(d time.Duration) string {
 	return fmt.Sprintf("in %d h %d min", h, m)
 }
 
-// formatSessions lists the sessions for the model.
-func formatSessions(list protocol.SessionList, headline string) result {
-	var b strings.Builder
-	if headline != "" {
-		b.WriteString(headline + "\n\n")
-	}
-	if list.Active == protocol.ReservedSessionName {
-		b.WriteString("Default identity: the base identity (the configured profile).\n")
-	} else {
-		fmt.Fprintf(&b, "Default identity: session `%s`.\n", list.Active)
-	}
-	if len(list.Sessions) == 0 {
-		b.WriteString("\nNo sessions are stored. Commands that mint credentials (AssumeRole, GetSessionToken, …) store one.")
-	} else {
-		b.WriteString("\n| Session | Kind | ARN | Key | Expires | Made by | Renewal |\n|---|---|---|---|---|---|---|\n")
-		for _, s := range list.Sessions {
-			name := "`" + s.Name + "`"
-			if s.Active {
-				name += " (default)"
-			}
-			left := timeLeft(time.Duration(s.SecondsLeft) * time.Second)
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s (%s) | %s | %s |\n", name, s.Kind, orDash(s.ARN), orDash(s.AccessKeyID), s.Expiration, left, s.Command, renewal(s))
-		}
-	}
-	return result{text: strings.TrimRight(b.String(), "\n"), data: map[string]any{"sessions": list.Sessions, "active": list.Active}}
-}
-
 // renewal says how a session goes on past its expiry: by itself, or by someone running its
 // command again (and what that needs).
 func renewal(s protocol.SessionInfo) string {

@@ -21,6 +21,18 @@ type Prompter func(ctx context.Context, p protocol.MfaTokenCodeParams) (string, 
 // ErrCannotPrompt is what a Prompter returns when no one can be asked (the call subcommand).
 var ErrCannotPrompt = errors.New("no one can be asked for an MFA code here")
 
+// UsePrompt makes p the way MFA codes are asked for: by the runner's own steps, and by the SDK
+// when it assumes a role profile's role itself. Every code entered becomes a secret at once.
+func (r *Runner) UsePrompt(p Prompter) {
+	r.Prompt = p
+	r.Clients.SetPrompt(func(ctx context.Context, serial, reason string) (string, error) {
+		code, err := p(ctx, protocol.MfaTokenCodeParams{SerialNumber: serial, Reason: reason})
+		// The SDK sends the code to STS, which may quote it back.
+		r.Secrets.Add(strings.TrimSpace(code))
+		return code, err
+	})
+}
+
 var tokenCodePattern = regexp.MustCompile(`^\d{6}$`)
 
 type unattendedKey struct{}
@@ -125,8 +137,10 @@ func (r *Runner) isUserKey(ctx context.Context, profile string) bool {
 func (r *Runner) mintMFASession(ctx context.Context, serial, code, base, region string) (*session.Session, error) {
 	spec, _ := protocol.Command(protocol.CmdGetSessionToken)
 	a := stsops.Args{"SerialNumber": serial, "TokenCode": code, "SessionName": mfaName(serial)}
-	out, err := stsops.GetSessionToken(ctx, stsops.Call{
-		Args: a, Now: r.Store.Now(),
+	var p protocol.GetSessionTokenParams
+	p.Fill(a)
+	out, err := stsops.GetSessionToken(ctx, stsops.Call[protocol.GetSessionTokenParams]{
+		Params: p, Now: r.Store.Now(),
 		Client: func(ctx context.Context) (*sts.Client, error) {
 			return r.Clients.Client(ctx, stsops.Identity{Profile: base}, region)
 		},

@@ -32,7 +32,7 @@ var classNames = map[session.Class]string{
 	session.ClassSessionToken: "GetSessionToken credentials",
 	session.ClassFederated:    "GetFederationToken (federated user) credentials",
 	session.ClassRoot:         "AssumeRoot credentials",
-	session.ClassToken:        "a web identity token, not credentials",
+	session.ClassToken:        protocol.TokenSessionHolds,
 }
 
 // checkRules refuses, before calling STS, what STS would refuse by its rules for the signing

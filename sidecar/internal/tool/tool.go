@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"awsflow-sts/sidecar/internal/clip"
@@ -21,24 +22,40 @@ import (
 )
 
 // ops maps each STS command to its operation.
-var ops = map[string]func(context.Context, stsops.Call) (*stsops.Result, error){
-	protocol.CmdAssumeRole:                 stsops.AssumeRole,
-	protocol.CmdAssumeRoleWithSAML:         stsops.AssumeRoleWithSAML,
-	protocol.CmdAssumeRoleWithWebIdentity:  stsops.AssumeRoleWithWebIdentity,
-	protocol.CmdAssumeRoot:                 stsops.AssumeRoot,
-	protocol.CmdDecodeAuthorizationMessage: stsops.DecodeAuthorizationMessage,
-	protocol.CmdGetAccessKeyInfo:           stsops.GetAccessKeyInfo,
-	protocol.CmdGetCallerIdentity:          stsops.GetCallerIdentity,
-	protocol.CmdGetDelegatedAccessToken:    stsops.GetDelegatedAccessToken,
-	protocol.CmdGetFederationToken:         stsops.GetFederationToken,
-	protocol.CmdGetSessionToken:            stsops.GetSessionToken,
-	protocol.CmdGetWebIdentityToken:        stsops.GetWebIdentityToken,
+var ops = map[string]operation{
+	protocol.CmdAssumeRole:                 typed(stsops.AssumeRole),
+	protocol.CmdAssumeRoleWithSAML:         typed(stsops.AssumeRoleWithSAML),
+	protocol.CmdAssumeRoleWithWebIdentity:  typed(stsops.AssumeRoleWithWebIdentity),
+	protocol.CmdAssumeRoot:                 typed(stsops.AssumeRoot),
+	protocol.CmdDecodeAuthorizationMessage: typed(stsops.DecodeAuthorizationMessage),
+	protocol.CmdGetAccessKeyInfo:           typed(stsops.GetAccessKeyInfo),
+	protocol.CmdGetCallerIdentity:          typed(stsops.GetCallerIdentity),
+	protocol.CmdGetDelegatedAccessToken:    typed(stsops.GetDelegatedAccessToken),
+	protocol.CmdGetFederationToken:         typed(stsops.GetFederationToken),
+	protocol.CmdGetSessionToken:            typed(stsops.GetSessionToken),
+	protocol.CmdGetWebIdentityToken:        typed(stsops.GetWebIdentityToken),
+}
+
+// operation runs one STS command with its validated args.
+type operation func(context.Context, stsops.Call[stsops.Args]) (*stsops.Result, error)
+
+// typed makes an operation of one that takes its command's generated params struct, filled from
+// the validated args just before the call (after the profile, files and MFA have settled them).
+func typed[P any, PP interface {
+	*P
+	Fill(map[string]any)
+}](op func(context.Context, stsops.Call[P]) (*stsops.Result, error)) operation {
+	return func(ctx context.Context, c stsops.Call[stsops.Args]) (*stsops.Result, error) {
+		var p P
+		PP(&p).Fill(c.Params)
+		return op(ctx, stsops.Call[P]{Params: p, Client: c.Client, Now: c.Now})
+	}
 }
 
 // fileParams maps a file parameter to the secret parameter its content stands for.
-var fileParams = map[string]string{
-	"WebIdentityTokenFile": "WebIdentityToken",
-	"SAMLAssertionFile":    "SAMLAssertion",
+var fileParams = map[string]*protocol.ParamSpec{
+	"WebIdentityTokenFile": protocol.ParamWebIdentityToken,
+	"SAMLAssertionFile":    protocol.ParamSAMLAssertion,
 }
 
 // Runner runs STSTool commands against one session store.
@@ -134,20 +151,27 @@ func (in *inputs) release() {
 }
 
 func (r *Runner) local(spec *protocol.CommandSpec, a stsops.Args) (result, error) {
-	name := a.Str("SessionName")
 	switch spec.Name {
 	case protocol.CmdUseSession:
+		var p protocol.UseSessionParams
+		p.Fill(a)
+		name := aws.ToString(p.SessionName)
 		if err := r.Store.Use(name); err != nil {
 			return result{}, sessionError(spec.Name, err)
 		}
-		return formatSessions(r.Store.List(), fmt.Sprintf("Later commands now run as %s.", identityName(name))), nil
+		return formatSessions(r.Store.List(), "", fmt.Sprintf("Later commands now run as %s.", identityName(name))), nil
 	case protocol.CmdForgetSession:
+		var p protocol.ForgetSessionParams
+		p.Fill(a)
+		name := aws.ToString(p.SessionName)
 		if err := r.Store.Forget(name); err != nil {
 			return result{}, sessionError(spec.Name, err)
 		}
-		return formatSessions(r.Store.List(), fmt.Sprintf("Session `%s` and its credentials were deleted from the sidecar.", name)), nil
+		return formatSessions(r.Store.List(), "", fmt.Sprintf("Session `%s` and its credentials were deleted from the sidecar.", name)), nil
 	default:
-		return formatSessions(r.Store.List(), ""), nil
+		var p protocol.ListSessionsParams
+		p.Fill(a)
+		return formatSessions(r.Store.List(), aws.ToString(p.Filter), ""), nil
 	}
 }
 
@@ -156,15 +180,6 @@ func identityName(session string) string {
 		return "the base identity"
 	}
 	return fmt.Sprintf("session `%s`", session)
-}
-
-func sessionError(command string, err error) *Error {
-	return &Error{
-		Code:    protocol.CodeSessionError,
-		Command: command,
-		Message: err.Error(),
-		Hint:    "ListSessions shows the stored sessions; commands that mint credentials (AssumeRole, GetSessionToken, …) store new ones.",
-	}
 }
 
 // plan is one remote command resolved: who signs it, where, and with what.
@@ -276,9 +291,9 @@ func (r *Runner) identity(pl *plan) string {
 func (r *Runner) execute(ctx context.Context, pl *plan) (*stsops.Result, error) {
 	id := pl.signer(r.Clients.Settings().Profile)
 	id.Unattended = isUnattended(ctx)
-	call := stsops.Call{
-		Args: pl.args,
-		Now:  r.Store.Now(),
+	call := stsops.Call[stsops.Args]{
+		Params: pl.args,
+		Now:    r.Store.Now(),
 		Client: func(ctx context.Context) (*sts.Client, error) {
 			return r.Clients.Client(ctx, id, pl.region)
 		},
@@ -323,7 +338,7 @@ func (r *Runner) source(ctx context.Context, spec *protocol.CommandSpec, a stsop
 		return nil, &Error{
 			Code:    protocol.CodeRuleViolation,
 			Command: spec.Name,
-			Message: fmt.Sprintf("session %q holds a web identity token, not credentials, so it cannot sign %s.", name, spec.Name),
+			Message: protocol.TokenNotCredentials(name, "sign "+spec.Name+"."),
 			Hint:    "Pass a session made by AssumeRole, GetSessionToken or the like, or omit Session to use the base identity.",
 		}
 	}
@@ -335,13 +350,12 @@ func (r *Runner) source(ctx context.Context, spec *protocol.CommandSpec, a stsop
 // the system's pseudo-file trees, and used only if it holds what its parameter stands for; its
 // content is a secret from the moment it is read, whatever it turns out to be.
 func readFiles(spec *protocol.CommandSpec, a stsops.Args, in *inputs) error {
-	for fileParam, secretParam := range fileParams {
+	for fileParam, secret := range fileParams {
 		path := a.Str(fileParam)
 		if path == "" {
 			continue
 		}
-		p, _ := spec.Param(secretParam)
-		content, err := readSecretFile(spec.Name, fileParam, path, p.Spec.MaxLength)
+		content, err := readSecretFile(spec.Name, fileParam, path, secret.MaxLength)
 		if err != nil {
 			return err
 		}
@@ -349,7 +363,7 @@ func readFiles(spec *protocol.CommandSpec, a stsops.Args, in *inputs) error {
 		if err := checkSecretShape(spec.Name, fileParam, content, a); err != nil {
 			return err
 		}
-		a[secretParam] = content
+		a[secret.Name] = content
 		delete(a, fileParam)
 	}
 	return nil

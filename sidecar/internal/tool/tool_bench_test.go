@@ -67,13 +67,22 @@ func BenchmarkFormat(b *testing.B) {
 		s.Active = i == 0
 		list.Sessions = append(list.Sessions, s)
 	}
+	many := protocol.SessionList{Active: "dev"}
+	for i := range 10000 {
+		s := info
+		s.Name = fmt.Sprintf("session-%05d", i)
+		s.Expiration = exp.Add(time.Duration(i%977) * time.Second).Format(time.RFC3339)
+		many.Sessions = append(many.Sessions, s)
+	}
 	cases := []struct {
 		name string
 		f    func() result
 	}{
 		{"GetCallerIdentity", func() result { return formatRead(protocol.CmdGetCallerIdentity, "the base identity", caller) }},
 		{"AssumeRole", func() result { return formatMinted(protocol.CmdAssumeRole, info, minted, false) }},
-		{"ListSessions-5", func() result { return formatSessions(list, "") }},
+		{"ListSessions-5", func() result { return formatSessions(list, "", "") }},
+		{"ListSessions-10000", func() result { return formatSessions(many, "", "") }},
+		{"ListSessions-10000-filtered", func() result { return formatSessions(many, "session-0999", "") }},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

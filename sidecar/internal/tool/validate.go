@@ -11,9 +11,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sts/types"
-
 	"awsflow-sts/sidecar/internal/clip"
 	"awsflow-sts/sidecar/internal/protocol"
 	"awsflow-sts/sidecar/internal/stsops"
@@ -329,7 +326,7 @@ func checkList(s *protocol.ParamSpec, list []string) error {
 	return nil
 }
 
-func convertTags(s *protocol.ParamSpec, raw json.RawMessage) ([]types.Tag, error) {
+func convertTags(s *protocol.ParamSpec, raw json.RawMessage) ([]protocol.Tag, error) {
 	type tag struct {
 		Key   *string `json:"Key"`
 		Value *string `json:"Value"`
@@ -341,14 +338,15 @@ func convertTags(s *protocol.ParamSpec, raw json.RawMessage) ([]types.Tag, error
 			return nil, fmt.Errorf(`must be a list of {"Key": …, "Value": …} objects`)
 		}
 		for _, k := range sortedStrings(m) {
-			list = append(list, tag{Key: aws.String(k), Value: aws.String(m[k])})
+			v := m[k]
+			list = append(list, tag{Key: &k, Value: &v})
 		}
 	}
 	if s.MaxItems > 0 && len(list) > s.MaxItems {
 		return nil, fmt.Errorf("has %d tags; STS allows at most %d", len(list), s.MaxItems)
 	}
 	seen := map[string]bool{}
-	out := make([]types.Tag, 0, len(list))
+	out := make([]protocol.Tag, 0, len(list))
 	for i, t := range list {
 		if t.Key == nil || t.Value == nil {
 			return nil, fmt.Errorf("item %d needs both Key and Value", i+1)
@@ -365,7 +363,7 @@ func convertTags(s *protocol.ParamSpec, raw json.RawMessage) ([]types.Tag, error
 			return nil, fmt.Errorf("has the key %q twice (tag keys are case-insensitive)", clip.To(k, 40))
 		}
 		seen[strings.ToLower(k)] = true
-		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(v)})
+		out = append(out, protocol.Tag{Key: k, Value: v})
 	}
 	return out, nil
 }
@@ -441,16 +439,16 @@ func crossChecks(spec *protocol.CommandSpec, a stsops.Args, given map[string]jso
 	if code && !serial && !profile {
 		problems = append(problems, "TokenCode needs SerialNumber: give the MFA device's serial number (or leave both out and the user is asked for a code when one is needed).")
 	}
-	if _, ok := spec.Param("Profile"); ok && !profile && a.Str("RoleSessionName") == "" {
+	if _, ok := spec.Param(protocol.ParamProfile.Name); ok && !profile && a.Str("RoleSessionName") == "" {
 		if _, sent := given["RoleSessionName"]; !sent {
-			rsn, _ := spec.Param("RoleSessionName")
-			problems = append(problems, "RoleSessionName is required with RoleArn: "+rsn.Spec.Description)
+			problems = append(problems, "RoleSessionName is required with RoleArn: "+protocol.ParamRoleSessionName.Description)
 		}
 	}
 	if keys := a.Strings("TransitiveTagKeys"); len(keys) > 0 {
 		tagKeys := map[string]bool{}
-		for _, t := range a.Tags() {
-			tagKeys[strings.ToLower(aws.ToString(t.Key))] = true
+		tags, _ := a["Tags"].([]protocol.Tag)
+		for _, t := range tags {
+			tagKeys[strings.ToLower(t.Key)] = true
 		}
 		for _, k := range keys {
 			if !tagKeys[strings.ToLower(k)] {

@@ -32,7 +32,9 @@ func TestValidate(t *testing.T) {
 		{"unknown param, nothing close", "GetCallerIdentity", `{"Banana":1}`, []string{`does not take "Banana"`, "takes: Session, Region"}},
 		{"a wrong GetWebIdentityToken param", "GetWebIdentityToken", `{"WebIdentityToken":"x","Audience":["a"],"SigningAlgorithm":"RS256"}`, []string{"it takes Audience and SigningAlgorithm", "AssumeRoleWithWebIdentity"}},
 		{"a wrong GetDelegatedAccessToken param", "GetDelegatedAccessToken", `{"Token":"abcd"}`, []string{`Use "TradeInToken" instead`, "TradeInToken is required"}},
-		{"local commands take no Session", "ListSessions", `{"Session":"x"}`, []string{`ListSessions does not take "Session"`, "takes no parameters"}},
+		{"local commands take no Session", "ListSessions", `{"Session":"x"}`, []string{`ListSessions does not take "Session"`, "ListSessions takes: Filter."}},
+		{"ListSessions filter with markup", "ListSessions", "{\"Filter\":\"`dev`\"}", []string{"Filter has characters"}},
+		{"ListSessions filter ok", "ListSessions", `{"Filter":"arn:aws:sts::123456789012:assumed-role/Dev"}`, nil},
 		{"session name too long", "AssumeRole", `{"RoleArn":"arn:aws:iam::123456789012:role/Dev","RoleSessionName":"` + long + `"}`, []string{"RoleSessionName must be 2 to 64 characters long, but is 65"}},
 		{"session name bad chars", "AssumeRole", `{"RoleArn":"arn:aws:iam::123456789012:role/Dev","RoleSessionName":"my session"}`, []string{"RoleSessionName has characters STS does not allow", `(got "my session")`}},
 		{"role name not ARN", "AssumeRole", `{"RoleArn":"DevRoleName-xxxxxxxxxxx","RoleSessionName":"me"}`, []string{"RoleArn has characters STS does not allow"}},
@@ -111,7 +113,9 @@ func TestValidateConverts(t *testing.T) {
 	if got := args.Str("TargetPrincipal"); got != "111122223333" {
 		t.Errorf("TargetPrincipal = %q", got)
 	}
-	if got := *args.Int32("DurationSeconds"); got != 600 {
+	var typed protocol.AssumeRootParams
+	typed.Fill(args)
+	if got := *typed.DurationSeconds; got != 600 {
 		t.Errorf("DurationSeconds = %d", got)
 	}
 	spec, _ = protocol.Command("GetFederationToken")

@@ -12,7 +12,7 @@ import (
 
 // TestEveryExportedNameHasDoc fails on a package or exported name without a doc comment.
 func TestEveryExportedNameHasDoc(t *testing.T) {
-	root := filepath.Join("..", "..")
+	root := filepath.Join("..", "..", "..") // sidecar/
 	pkgDoc := map[string]bool{}
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {

@@ -1,41 +1,25 @@
 package integration
 
 import (
-	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
+
+	"awsflow-sts/sidecar/internal/protocol"
+	"awsflow-sts/sidecar/internal/testing/rpctest"
 )
 
-// message is one JSON-RPC message read from the sidecar's stdout.
-type message struct {
-	JSONRPC string          `json:"jsonrpc"`
-	ID      json.RawMessage `json:"id"`
-	Method  string          `json:"method"`
-	Params  json.RawMessage `json:"params"`
-	Result  json.RawMessage `json:"result"`
-	Error   *rpcError       `json:"error"`
-
-	// raw is the frame's body exactly as it arrived.
-	raw []byte
-}
+// message is one JSON-RPC message read from the sidecar's stdout; raw is its body as it arrived.
+type message = rpctest.Message
 
 // rpcError is a JSON-RPC error object.
-type rpcError struct {
-	Code    int             `json:"code"`
-	Message string          `json:"message"`
-	Data    json.RawMessage `json:"data"`
-}
+type rpcError = rpctest.Error
 
 // errorData is the data member of the sidecar's errors.
 type errorData struct {
@@ -52,200 +36,45 @@ type invokeResult struct {
 	Data json.RawMessage `json:"data"`
 }
 
-// proc is a running `awsflow-sts serve` with a framed JSON-RPC client on its stdin and stdout: a
-// reader goroutine parses every frame the child writes, keeps it, and routes responses to the
-// request waiting for their id.
+// proc is a running `awsflow-sts serve` with the framed JSON-RPC test client on its stdin and
+// stdout (package rpctest), failing the test where the client returns an error.
 type proc struct {
-	t   *testing.T
-	cmd *exec.Cmd
-	in  *os.File // our end of the child's stdin
-	out *os.File // our end of the child's stdout
+	*rpctest.Process
+	t      *testing.T
+	cmd    *exec.Cmd
+	stdout *rpctest.Buffer // every byte the child wrote to stdout
+	stderr *rpctest.Buffer // every byte the child wrote to stderr
+	exited <-chan struct{}
 
-	stdout lockedBuffer // every byte the child wrote to stdout
-	stderr lockedBuffer // every byte the child wrote to stderr
-
-	wmu       sync.Mutex // one frame at a time
-	answering sync.WaitGroup
-	inClosed  bool
-
-	mu       sync.Mutex
-	pending  map[string]chan *message // by the id's JSON text
-	frames   []*message               // every message, in arrival order
-	unrouted []*message               // responses nobody waited for (or a second one for an id)
-	notes    []*message               // notifications the sidecar sent (sessions/changed)
-	// answer replies to the sidecar's own requests (mfa/tokenCode); nil answers MethodNotFound,
-	// as a client that cannot prompt does.
-	answer  func(m *message) (result any, err *rpcError)
-	readErr error // a framing or JSON error in the child's output
-
-	nextID     atomic.Int64
-	readerDone chan struct{}
-	exited     chan struct{}
-	stopOnce   sync.Once
+	mu sync.Mutex
+	// answer replies to the sidecar's mfa/tokenCode requests; nil answers MethodNotFound, as a
+	// client that cannot prompt does.
+	answer   func(m *message) (result any, err *rpcError)
+	stopOnce sync.Once
 }
 
 // startServe starts `awsflow-sts serve args...` with env; it is stopped when the test ends.
 func startServe(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	inR, inW, err := os.Pipe()
+	p := &proc{t: t, stderr: &rpctest.Buffer{}}
+	cmd := exec.Command(binPath, append([]string{"serve"}, args...)...)
+	cmd.Env = env
+	cmd.Dir = t.TempDir()
+	cmd.Stderr = p.stderr
+	started, err := rpctest.Start(cmd, rpctest.Options{Handler: p.reply, IDBase: 100, WriteTimeout: writeTimeout})
 	if err != nil {
-		t.Fatal(err)
-	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{
-		t:          t,
-		in:         inW,
-		out:        outR,
-		pending:    map[string]chan *message{},
-		readerDone: make(chan struct{}),
-		exited:     make(chan struct{}),
-	}
-	p.nextID.Store(100)
-	p.cmd = exec.Command(binPath, append([]string{"serve"}, args...)...)
-	p.cmd.Env = env
-	p.cmd.Dir = t.TempDir()
-	p.cmd.Stdin = inR
-	p.cmd.Stdout = outW
-	p.cmd.Stderr = &p.stderr
-	err = p.cmd.Start()
-	// The child has its own copies now; ours would keep its stdin open and hide its stdout's EOF.
-	inR.Close()
-	outW.Close()
-	if err != nil {
-		inW.Close()
-		outR.Close()
 		t.Fatalf("start awsflow-sts serve: %v", err)
 	}
-	go p.readLoop()
-	go func() {
-		_ = p.cmd.Wait() // the exit status is read from ProcessState
-		close(p.exited)
-	}()
+	p.Process, p.cmd, p.stdout, p.exited = started, cmd, started.Stdout, started.Exited()
 	t.Cleanup(p.stop)
 	return p
 }
 
-// readLoop reads frames until the child's stdout ends.
-func (p *proc) readLoop() {
-	defer close(p.readerDone)
-	r := bufio.NewReader(io.TeeReader(p.out, &p.stdout))
-	for {
-		body, err := readFrame(r)
-		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrClosed) {
-				p.mu.Lock()
-				p.readErr = fmt.Errorf("reading the sidecar's stdout: %w", err)
-				p.mu.Unlock()
-			}
-			_, _ = io.Copy(io.Discard, r) // never leave the child blocked on a full pipe
-			return
-		}
-		m := &message{}
-		if err := json.Unmarshal(body, m); err != nil {
-			p.mu.Lock()
-			p.readErr = fmt.Errorf("the sidecar wrote a frame that is not JSON: %v: %q", err, body)
-			p.mu.Unlock()
-			continue
-		}
-		m.raw = body
-		p.route(m)
-	}
-}
-
-func (p *proc) route(m *message) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.frames = append(p.frames, m)
-	switch {
-	case m.Method == "sessions/changed" && len(m.ID) == 0:
-		p.notes = append(p.notes, m)
-		return
-	case m.Method == "mfa/tokenCode" && len(m.ID) != 0:
-		p.notes = append(p.notes, m)
-		answer := p.answer
-		// Answered off the reader goroutine, which must go on reading while the reply is written.
-		p.answering.Go(func() { p.reply(m, answer) })
-		return
-	case m.Method != "":
-		p.unrouted = append(p.unrouted, m)
-		return
-	}
-	key := idKey(m.ID)
-	if ch, ok := p.pending[key]; ok && key != "" {
-		delete(p.pending, key)
-		ch <- m // buffered
-		return
-	}
-	p.unrouted = append(p.unrouted, m)
-}
-
-func idKey(raw json.RawMessage) string {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil || buf.String() == "null" {
-		return ""
-	}
-	return buf.String()
-}
-
-// readFrame reads one Content-Length frame strictly, as the extension does.
-func readFrame(r *bufio.Reader) ([]byte, error) {
-	length := -1
-	for n := 0; ; n++ {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			if errors.Is(err, io.EOF) && (n > 0 || line != "") {
-				return nil, io.ErrUnexpectedEOF
-			}
-			return nil, err
-		}
-		if !strings.HasSuffix(line, "\r\n") {
-			return nil, fmt.Errorf("header line %q does not end in CRLF", line)
-		}
-		line = strings.TrimSuffix(line, "\r\n")
-		if line == "" {
-			break
-		}
-		name, value, ok := strings.Cut(line, ":")
-		if !ok {
-			return nil, fmt.Errorf("malformed header line %q", line)
-		}
-		if strings.EqualFold(strings.TrimSpace(name), "Content-Length") {
-			if length, err = strconv.Atoi(strings.TrimSpace(value)); err != nil || length < 0 {
-				return nil, fmt.Errorf("bad Content-Length %q", value)
-			}
-		}
-	}
-	if length < 0 {
-		return nil, errors.New("frame without Content-Length")
-	}
-	body := make([]byte, length)
-	if _, err := io.ReadFull(r, body); err != nil {
-		return nil, fmt.Errorf("frame body: %w", err)
-	}
-	return body, nil
-}
-
 // frame wraps body in a Content-Length header.
-func frame(body []byte) []byte {
-	return append([]byte(fmt.Sprintf("Content-Length: %d\r\n\r\n", len(body))), body...)
-}
+func frame(body []byte) []byte { return rpctest.Frame(body) }
 
 // writeRaw writes bytes to the child's stdin as they are.
-func (p *proc) writeRaw(b []byte) error {
-	p.wmu.Lock()
-	defer p.wmu.Unlock()
-	if p.inClosed {
-		return errors.New("stdin is closed")
-	}
-	if err := p.in.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
-		return err
-	}
-	_, err := p.in.Write(b)
-	return err
-}
+func (p *proc) writeRaw(b []byte) error { return p.WriteRaw(b) }
 
 // mustWrite writes raw bytes, failing the test if the child does not take them.
 func (p *proc) mustWrite(b []byte) {
@@ -266,56 +95,39 @@ func (p *proc) send(msg any) {
 }
 
 // expect registers interest in the response with this id; call it before writing the request.
-func (p *proc) expect(id int64) <-chan *message {
-	ch := make(chan *message, 1)
-	p.mu.Lock()
-	p.pending[strconv.FormatInt(id, 10)] = ch
-	p.mu.Unlock()
-	return ch
-}
+func (p *proc) expect(id int64) <-chan *message { return p.Expect(id) }
 
 // request sends a request with a fresh id and returns the id and where its response will arrive.
 func (p *proc) request(method string, params any) (int64, <-chan *message) {
 	p.t.Helper()
-	id := p.nextID.Add(1)
-	ch := p.expect(id)
-	msg := map[string]any{"jsonrpc": "2.0", "id": id, "method": method}
-	if params != nil {
-		msg["params"] = params
+	id, ch, err := p.Request(method, params)
+	if err != nil {
+		p.t.Fatalf("write to the sidecar: %v%s", err, p.diag())
 	}
-	p.send(msg)
 	return id, ch
 }
 
 // notify sends a notification.
 func (p *proc) notify(method string, params any) {
 	p.t.Helper()
-	msg := map[string]any{"jsonrpc": "2.0", "method": method}
-	if params != nil {
-		msg["params"] = params
+	if err := p.Notify(method, params); err != nil {
+		p.t.Fatalf("write to the sidecar: %v%s", err, p.diag())
 	}
-	p.send(msg)
 }
 
 // await waits for the response on ch.
 func (p *proc) await(id int64, ch <-chan *message) *message {
 	p.t.Helper()
-	timer := time.NewTimer(callTimeout)
-	defer timer.Stop()
-	select {
-	case m := <-ch:
-		return m
-	case <-p.readerDone:
-		select {
-		case m := <-ch:
-			return m
-		default:
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	m, err := p.Await(ctx, ch)
+	switch {
+	case errors.Is(err, rpctest.ErrClosed):
 		p.t.Fatalf("the sidecar's stdout ended before the response to id %d%s", id, p.diag())
-	case <-timer.C:
+	case err != nil:
 		p.t.Fatalf("no response to id %d within %v%s", id, callTimeout, p.diag())
 	}
-	return nil
+	return m
 }
 
 // call sends a request and waits for its response.
@@ -324,7 +136,7 @@ func (p *proc) call(method string, params any) *message {
 	id, ch := p.request(method, params)
 	m := p.await(id, ch)
 	if m.JSONRPC != "2.0" {
-		p.t.Errorf("response %s lacks \"jsonrpc\": \"2.0\"", m.raw)
+		p.t.Errorf("response %s lacks \"jsonrpc\": \"2.0\"", m.Raw)
 	}
 	return m
 }
@@ -368,64 +180,32 @@ func (p *proc) shutdownAndExit() int {
 	p.t.Helper()
 	m := p.call("shutdown", nil)
 	if m.Error != nil || string(m.Result) != "null" {
-		p.t.Errorf("shutdown answered %s, want a null result", m.raw)
+		p.t.Errorf("shutdown answered %s, want a null result", m.Raw)
 	}
 	p.notify("exit", nil)
 	return p.waitExit()
 }
 
 // closeStdin closes the child's stdin (end of input).
-func (p *proc) closeStdin() {
-	p.wmu.Lock()
-	defer p.wmu.Unlock()
-	if !p.inClosed {
-		p.inClosed = true
-		_ = p.in.Close()
-	}
-}
+func (p *proc) closeStdin() { _ = p.CloseWrite() }
 
 // waitExit waits for the child to exit and returns its exit code.
 func (p *proc) waitExit() int {
 	p.t.Helper()
-	select {
-	case <-p.exited:
-	case <-time.After(exitTimeout):
+	code, err := p.Wait(exitTimeout)
+	if err != nil {
 		p.t.Fatalf("the sidecar did not exit within %v%s", exitTimeout, p.diag())
 	}
-	p.answering.Wait()
-	return p.cmd.ProcessState.ExitCode()
+	return code
 }
 
 // alive reports whether the child is still running.
-func (p *proc) alive() bool {
-	select {
-	case <-p.exited:
-		return false
-	default:
-		return true
-	}
-}
+func (p *proc) alive() bool { return p.Alive() }
 
 // stop ends the child (closing stdin, killing it if it will not exit) and waits for the reader.
 func (p *proc) stop() {
 	p.stopOnce.Do(func() {
-		p.closeStdin()
-		select {
-		case <-p.exited:
-		case <-time.After(exitTimeout):
-			p.t.Errorf("the sidecar did not exit within %v of its stdin closing; killed", exitTimeout)
-			_ = p.cmd.Process.Kill()
-			<-p.exited
-		}
-		select {
-		case <-p.readerDone:
-		case <-time.After(exitTimeout):
-			p.t.Errorf("the sidecar's stdout stayed open after it exited")
-			_ = p.out.Close() // unblocks the reader
-			<-p.readerDone
-		}
-		_ = p.out.Close()
-		if err := p.framingError(); err != nil {
+		if err := p.Stop(exitTimeout); err != nil {
 			p.t.Errorf("%v", err)
 		}
 		if p.t.Failed() {
@@ -435,47 +215,37 @@ func (p *proc) stop() {
 }
 
 // framingError is the first framing or JSON error seen in the child's output.
-func (p *proc) framingError() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.readErr
-}
+func (p *proc) framingError() error { return p.Err() }
 
 // messages returns every message read so far.
-func (p *proc) messages() []*message {
+func (p *proc) messages() []*message { return p.Messages() }
+
+// reply answers one mfa/tokenCode request of the sidecar.
+func (p *proc) reply(_ context.Context, m *message) (any, *rpcError) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]*message(nil), p.frames...)
+	answer := p.answer
+	p.mu.Unlock()
+	if m.Method != protocol.MethodMfaTokenCode || answer == nil {
+		return nil, &rpcError{Code: rpctest.CodeMethodNotFound, Message: "method not found: " + m.Method}
+	}
+	return answer(m)
 }
 
-// reply answers one request of the sidecar.
-func (p *proc) reply(m *message, answer func(*message) (any, *rpcError)) {
-	msg := map[string]any{"jsonrpc": "2.0", "id": m.ID}
-	res, rerr := any(nil), &rpcError{Code: -32601, Message: "method not found: " + m.Method}
-	if answer != nil {
-		res, rerr = answer(m)
-	}
-	if rerr != nil {
-		msg["error"] = rerr
-	} else {
-		msg["result"] = res
-	}
-	body, err := json.Marshal(msg)
-	if err == nil {
-		err = p.writeRaw(frame(body))
-	}
-	if err != nil {
-		p.mu.Lock()
-		p.readErr = fmt.Errorf("answering %s: %w", m.Method, err)
-		p.mu.Unlock()
-	}
+// expected is true for what the sidecar may send of its own: sessions/changed notifications and
+// mfa/tokenCode requests.
+func expected(m *message) bool {
+	return (m.Method == protocol.MethodSessionsChanged && m.IsNotification()) || (m.Method == protocol.MethodMfaTokenCode && m.IsRequest())
 }
 
 // notifications returns the sidecar's notifications and requests so far.
 func (p *proc) notifications() []*message {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]*message(nil), p.notes...)
+	var out []*message
+	for _, m := range p.Events() {
+		if expected(m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // setAnswer installs how the sidecar's requests are answered.
@@ -485,11 +255,20 @@ func (p *proc) setAnswer(f func(m *message) (any, *rpcError)) {
 	p.answer = f
 }
 
-// extra returns the responses no request waited for.
+// extra returns the responses no request waited for, and any other message the sidecar sent of
+// its own, in arrival order.
 func (p *proc) extra() []*message {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]*message(nil), p.unrouted...)
+	unrouted := map[*message]bool{}
+	for _, m := range p.Unrouted() {
+		unrouted[m] = true
+	}
+	var out []*message
+	for _, m := range p.Messages() {
+		if unrouted[m] || (m.Method != "" && !expected(m)) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func (p *proc) diag() string {
@@ -499,6 +278,9 @@ func (p *proc) diag() string {
 	}
 	return fmt.Sprintf("\nsidecar: %s\nstderr (tail):\n%s", state, tail(p.stderr.String(), 4000))
 }
+
+// idKey is an id's compact JSON text ("" for none or null).
+func idKey(raw json.RawMessage) string { return rpctest.IDKey(raw) }
 
 func tail(s string, n int) string {
 	if len(s) > n {
@@ -511,7 +293,7 @@ func tail(s string, n int) string {
 func mustResult(t *testing.T, m *message, out any) {
 	t.Helper()
 	if m.Error != nil {
-		t.Fatalf("error response: %s", m.raw)
+		t.Fatalf("error response: %s", m.Raw)
 	}
 	if out != nil {
 		if err := json.Unmarshal(m.Result, out); err != nil {
@@ -526,11 +308,11 @@ func mustInvokeResult(t *testing.T, m *message, command string) invokeResult {
 	t.Helper()
 	var r invokeResult
 	if m.Error != nil {
-		t.Fatalf("%s failed: %s", command, m.raw)
+		t.Fatalf("%s failed: %s", command, m.Raw)
 	}
 	mustResult(t, m, &r)
 	if strings.TrimSpace(r.Text) == "" {
-		t.Errorf("%s: empty text in %s", command, m.raw)
+		t.Errorf("%s: empty text in %s", command, m.Raw)
 	}
 	if d := bytes.TrimSpace(r.Data); len(d) == 0 || d[0] != '{' {
 		t.Errorf("%s: data is not an object: %s", command, r.Data)
@@ -542,10 +324,10 @@ func mustInvokeResult(t *testing.T, m *message, command string) invokeResult {
 func mustError(t *testing.T, m *message, code int) (*rpcError, errorData) {
 	t.Helper()
 	if m.Error == nil {
-		t.Fatalf("want error %d, got %s", code, m.raw)
+		t.Fatalf("want error %d, got %s", code, m.Raw)
 	}
 	if m.Error.Code != code {
-		t.Fatalf("want error code %d, got %s", code, m.raw)
+		t.Fatalf("want error code %d, got %s", code, m.Raw)
 	}
 	var d errorData
 	if len(m.Error.Data) > 0 && string(m.Error.Data) != "null" {

@@ -118,7 +118,7 @@ func TestCancelRequest(t *testing.T) {
 	}
 	select {
 	case m := <-ch:
-		t.Fatalf("answered while held at STS: %s", m.raw)
+		t.Fatalf("answered while held at STS: %s", m.Raw)
 	default:
 	}
 
@@ -128,10 +128,10 @@ func TestCancelRequest(t *testing.T) {
 	elapsed := time.Since(sent)
 	e, d := mustError(t, m, -32800)
 	if d.Kind != "" && d.Kind != "cancelled" {
-		t.Errorf("cancelled call: data.kind %q, want cancelled: %s", d.Kind, m.raw)
+		t.Errorf("cancelled call: data.kind %q, want cancelled: %s", d.Kind, m.Raw)
 	}
 	if e.Message == "" {
-		t.Errorf("cancelled call without a message: %s", m.raw)
+		t.Errorf("cancelled call without a message: %s", m.Raw)
 	}
 	// The one wall-clock bound in these tests: cancelling aborts the HTTP call at once instead of
 	// waiting for STS to answer (which it never would here).
@@ -155,7 +155,7 @@ func TestCancelRequest(t *testing.T) {
 		t.Errorf("exit code %d after shutdown and exit, want 0", code)
 	}
 	if extra := p.extra(); len(extra) != 0 {
-		t.Errorf("unexpected messages (a second answer to the cancelled call?): first %s", extra[0].raw)
+		t.Errorf("unexpected messages (a second answer to the cancelled call?): first %s", extra[0].Raw)
 	}
 }
 
@@ -221,7 +221,7 @@ func TestConcurrentInvokes(t *testing.T) {
 		t.Errorf("exit code %d after shutdown and exit, want 0", code)
 	}
 	if extra := p.extra(); len(extra) != 0 {
-		t.Errorf("%d unexpected messages, first %s", len(extra), extra[0].raw)
+		t.Errorf("%d unexpected messages, first %s", len(extra), extra[0].Raw)
 	}
 }
 
@@ -255,10 +255,10 @@ func TestRobustness(t *testing.T) {
 	m := p.await(bigID, bigCh)
 	e, _ := mustError(t, m, -32600)
 	if e.Message == "" {
-		t.Errorf("oversize message refused without a message: %s", m.raw)
+		t.Errorf("oversize message refused without a message: %s", m.Raw)
 	}
-	if len(m.raw) > 64<<10 {
-		t.Errorf("the refusal of an oversize message is itself %d bytes", len(m.raw))
+	if len(m.Raw) > 64<<10 {
+		t.Errorf("the refusal of an oversize message is itself %d bytes", len(m.Raw))
 	}
 
 	// A valid request is answered, and the process is alive.
@@ -274,7 +274,7 @@ func TestRobustness(t *testing.T) {
 	// Whatever else came back for the bad input is an error, never a result.
 	for _, x := range p.extra() {
 		if x.Error == nil || len(x.Result) != 0 {
-			t.Errorf("bad input got a non-error answer: %s", x.raw)
+			t.Errorf("bad input got a non-error answer: %s", x.Raw)
 		}
 	}
 	if bytes.Contains(p.stderr.Bytes(), []byte(pad[:1024])) {

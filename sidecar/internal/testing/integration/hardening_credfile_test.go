@@ -84,7 +84,7 @@ func TestWriteProfileConcurrentSidecars(t *testing.T) {
 		for j, id := range s.ids {
 			m := s.p.await(id, s.chans[j])
 			if m.Error != nil {
-				t.Errorf("sidecar %d, write %d: %s", i, j, m.raw)
+				t.Errorf("sidecar %d, write %d: %s", i, j, m.Raw)
 			}
 		}
 	}
@@ -179,7 +179,7 @@ func TestWriteProfilePathRules(t *testing.T) {
 		m := write("creds/credentials")
 		_, d := mustError(t, m, -32602)
 		if d.Kind != "validation" || !strings.Contains(m.Error.Message, "relative") {
-			t.Errorf("the error does not say the path is relative: %s", m.raw)
+			t.Errorf("the error does not say the path is relative: %s", m.Raw)
 		}
 		if _, err := os.Stat(filepath.Join(p.cmd.Dir, "creds")); !os.IsNotExist(err) {
 			t.Errorf("a relative path was written in the working directory: %v", err)
@@ -192,7 +192,7 @@ func TestWriteProfilePathRules(t *testing.T) {
 		m := write(link)
 		_, d := mustError(t, m, -32602)
 		if d.Kind != "validation" || !strings.Contains(m.Error.Message, "symbolic link") || !strings.Contains(m.Error.Message, "AWS_SHARED_CREDENTIALS_FILE") {
-			t.Errorf("refusal does not explain itself: %s", m.raw)
+			t.Errorf("refusal does not explain itself: %s", m.Raw)
 		}
 		b, err := os.ReadFile(target)
 		if err != nil || string(b) != targetContent {

@@ -142,10 +142,10 @@ func TestSecretFilesThatAreNotTokens(t *testing.T) {
 			if !strings.Contains(e.Message, tt.want) || d.Hint == "" {
 				t.Errorf("answered %q (data %+v), want %q and a hint", e.Message, d, tt.want)
 			}
-			if tt.size > 0 && regexp.MustCompile(`\b`+strconv.Itoa(tt.size)+`\b`).Match(m.raw) {
-				t.Errorf("the answer gives the file's size %d: %s", tt.size, m.raw)
+			if tt.size > 0 && regexp.MustCompile(`\b`+strconv.Itoa(tt.size)+`\b`).Match(m.Raw) {
+				t.Errorf("the answer gives the file's size %d: %s", tt.size, m.Raw)
 			}
-			answers = append(answers, string(m.raw))
+			answers = append(answers, string(m.Raw))
 		})
 	}
 	if n := len(fake.Requests()); n != 0 {

@@ -53,7 +53,7 @@ func invokeErr(t *testing.T, p *proc, command string, params any, code int, kind
 	took = time.Since(start)
 	e, d := mustError(t, m, code)
 	if d.Kind != kind {
-		t.Fatalf("%s answered kind %q, want %q: %s", command, d.Kind, kind, m.raw)
+		t.Fatalf("%s answered kind %q, want %q: %s", command, d.Kind, kind, m.Raw)
 	}
 	return e.Message, d.Hint, took
 }
@@ -137,7 +137,7 @@ func TestEndpointFaults(t *testing.T) {
 			s := faultSettings(fake)
 			s["requestTimeoutSeconds"] = 30
 			if m := p.call("settings/update", map[string]any{"settings": s}); m.Error != nil {
-				t.Fatalf("settings/update: %s", m.raw)
+				t.Fatalf("settings/update: %s", m.Raw)
 			}
 			if r := p.invoke("GetCallerIdentity", nil); !strings.Contains(r.Text, ststest.Account) {
 				t.Errorf("GetCallerIdentity after the fault does not name the account:\n%s", r.Text)

@@ -65,7 +65,7 @@ func TestLocalMethodsNeverWaitBehindSTS(t *testing.T) {
 			start := time.Now()
 			m := p.call(tt.method, tt.params)
 			if m.Error != nil {
-				t.Fatalf("%s answered %s", tt.method, m.raw)
+				t.Fatalf("%s answered %s", tt.method, m.Raw)
 			}
 			// Only against a hang: the calls ahead of it wait 300 s.
 			if d := time.Since(start); d > 20*time.Second {
@@ -82,7 +82,7 @@ func TestShutdownAndExitWithHungCalls(t *testing.T) {
 	start := time.Now()
 	m := p.call("shutdown", nil)
 	if m.Error != nil || string(m.Result) != "null" {
-		t.Fatalf("shutdown answered %s, want a null result", m.raw)
+		t.Fatalf("shutdown answered %s, want a null result", m.Raw)
 	}
 	// Generous against the 1 s drain; the old drain was 5 s.
 	if d := time.Since(start); d > 4*time.Second {
@@ -142,10 +142,10 @@ func TestUnparseableMessageGetsParseError(t *testing.T) {
 				t.Fatalf("no answer to %s%s", tt.body, p.diag())
 			}
 			if string(got.ID) != "null" || got.Error == nil || got.Error.Code != tt.code {
-				t.Fatalf("answer %s, want an error %d with id null", got.raw, tt.code)
+				t.Fatalf("answer %s, want an error %d with id null", got.Raw, tt.code)
 			}
-			if !bytes.Contains(got.raw, []byte(`"id":null`)) {
-				t.Errorf("answer %s lacks an explicit null id", got.raw)
+			if !bytes.Contains(got.Raw, []byte(`"id":null`)) {
+				t.Errorf("answer %s lacks an explicit null id", got.Raw)
 			}
 			var list sessionList
 			mustResult(t, p.call("sessions/list", nil), &list)
@@ -197,8 +197,8 @@ func TestHugeNamesAreNotEchoed(t *testing.T) {
 			if len(e.Message) > 1000 {
 				t.Errorf("message of %d bytes, want the name cut: %.300s…", len(e.Message), e.Message)
 			}
-			if tt.method != "" && len(m.raw) > 2048 {
-				t.Errorf("answer of %d bytes: %.300s…", len(m.raw), m.raw)
+			if tt.method != "" && len(m.Raw) > 2048 {
+				t.Errorf("answer of %d bytes: %.300s…", len(m.Raw), m.Raw)
 			}
 		})
 	}

@@ -130,7 +130,7 @@ func TestEchoingEndpointLearnsNothing(t *testing.T) {
 			} else {
 				mustInvokeResult(t, m, c.action)
 			}
-			if bytes.Contains(m.raw, []byte("[redacted]")) {
+			if bytes.Contains(m.Raw, []byte("[redacted]")) {
 				echoed++
 			}
 			answers = append(answers, m)
@@ -173,8 +173,8 @@ func TestEchoingEndpointLearnsNothing(t *testing.T) {
 	check.add(typedCode, tradeIn, samlInline, samlFromFile, jwtInline, jwtFromFile, baseSecret)
 	check.add(fake.Secrets()...)
 	for _, m := range p.messages() {
-		if f, ok := check.find(m.raw); ok {
-			t.Errorf("a message carries %q: %s", f, tail(string(m.raw), 800))
+		if f, ok := check.find(m.Raw); ok {
+			t.Errorf("a message carries %q: %s", f, tail(string(m.Raw), 800))
 		}
 	}
 	check.checkLines(t, "stderr", p.stderr.Bytes())

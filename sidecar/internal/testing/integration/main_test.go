@@ -9,12 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"awsflow-sts/sidecar/internal/testing/rpctest"
 	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
@@ -30,80 +30,25 @@ const (
 var binPath string
 
 func TestMain(m *testing.M) {
-	bin, tmp, err := binary()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	bin, cleanup, err := rpctest.Binary(ctx)
+	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "integration:", err)
-		if tmp != "" {
-			_ = os.RemoveAll(tmp)
-		}
+		cleanup()
 		os.Exit(1)
 	}
 	binPath = bin
 	// Every test stops its children, reader goroutines, fake STS and moto before it returns, so
 	// nothing may be left running here.
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		if tmp != "" {
-			_ = os.RemoveAll(tmp)
-		}
+		cleanup()
 		os.Exit(code)
 	}))
 }
 
-// binary returns $AWSFLOW_STS_BIN, or builds the sidecar into a temporary directory (returned so
-// that it can be removed).
-func binary() (bin, tmp string, err error) {
-	if b := os.Getenv("AWSFLOW_STS_BIN"); b != "" {
-		abs, err := filepath.Abs(b)
-		if err != nil {
-			return "", "", err
-		}
-		if _, err := os.Stat(abs); err != nil {
-			return "", "", fmt.Errorf("AWSFLOW_STS_BIN: %w", err)
-		}
-		return abs, "", nil
-	}
-	root, err := repoRoot()
-	if err != nil {
-		return "", "", err
-	}
-	tmp, err = os.MkdirTemp("", "awsflow-sts-integration-")
-	if err != nil {
-		return "", "", err
-	}
-	bin = filepath.Join(tmp, "awsflow-sts")
-	goTool := "go"
-	if p, err := exec.LookPath("go"); err == nil {
-		goTool = p
-	} else if gr := os.Getenv("GOROOT"); gr != "" {
-		goTool = filepath.Join(gr, "bin", "go")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goTool, "build", "-o", bin, "./sidecar/cmd/awsflow-sts")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", tmp, fmt.Errorf("go build ./sidecar/cmd/awsflow-sts: %v\n%s", err, out)
-	}
-	return bin, tmp, nil
-}
-
-// repoRoot walks up from the working directory to the directory holding go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+// repoRoot is the directory holding go.mod.
+func repoRoot() (string, error) { return rpctest.ModuleRoot() }
 
 // baseKeyID and baseSecret are the scratch profile's long-term key. The fake STS maps baseKeyID to
 // the IAM user alice; moto accepts any key. The secret is a canary: it must never be printed.
@@ -145,24 +90,7 @@ func scratchEnv(t *testing.T) []string {
 }
 
 // lockedBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
-}
-
-func (b *lockedBuffer) String() string { return string(b.Bytes()) }
+type lockedBuffer = rpctest.Buffer
 
 // callResult is what one `awsflow-sts call` run printed.
 type callResult struct {

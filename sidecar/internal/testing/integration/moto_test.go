@@ -103,7 +103,7 @@ func TestMoto(t *testing.T) {
 			m := p.call("tool/invoke", invokeParams(c.command, c.params))
 			e, d := mustError(t, m, -32602)
 			if d.Kind != "validation" {
-				t.Errorf("%s: data.kind = %q, want validation: %s", c.name, d.Kind, m.raw)
+				t.Errorf("%s: data.kind = %q, want validation: %s", c.name, d.Kind, m.Raw)
 			}
 			if !strings.Contains(e.Message, c.mention) {
 				t.Errorf("%s: message does not mention %q: %q", c.name, c.mention, e.Message)
@@ -250,7 +250,7 @@ func motoServeSession(t *testing.T, endpoint string, env []string) {
 	var ex exported
 	mustResult(t, em, &ex)
 	if ex.SecretAccessKey == "" || ex.SessionToken == "" || ex.AccessKeyID == "" {
-		t.Fatalf("sessions/export dev lacks credentials: %s", em.raw)
+		t.Fatalf("sessions/export dev lacks credentials: %s", em.Raw)
 	}
 	// What export returned was never shown anywhere else.
 	for _, m := range p.messages() {
@@ -258,8 +258,8 @@ func motoServeSession(t *testing.T, endpoint string, env []string) {
 			continue
 		}
 		for _, s := range []string{ex.SecretAccessKey, ex.SessionToken} {
-			if bytes.Contains(m.raw, []byte(s)) {
-				t.Errorf("a secret of session dev appears outside sessions/export: %s", m.raw)
+			if bytes.Contains(m.Raw, []byte(s)) {
+				t.Errorf("a secret of session dev appears outside sessions/export: %s", m.Raw)
 			}
 		}
 	}
@@ -303,6 +303,6 @@ func motoServeSession(t *testing.T, endpoint string, env []string) {
 		t.Errorf("exit code %d after shutdown and exit, want 0", code)
 	}
 	if extra := p.extra(); len(extra) != 0 {
-		t.Errorf("unexpected messages from the sidecar: %d, first %s", len(extra), extra[0].raw)
+		t.Errorf("unexpected messages from the sidecar: %d, first %s", len(extra), extra[0].Raw)
 	}
 }

@@ -147,8 +147,8 @@ func checkNoSecrets(t *testing.T, p *proc, secrets ...string) {
 	var check leakCheck
 	check.add(secrets...)
 	for _, m := range p.messages() {
-		if s, ok := check.find(m.raw); ok {
-			t.Errorf("a response carries a secret (%.16s…): %s", s, tail(string(m.raw), 600))
+		if s, ok := check.find(m.Raw); ok {
+			t.Errorf("a response carries a secret (%.16s…): %s", s, tail(string(m.Raw), 600))
 		}
 	}
 	check.checkLines(t, "the sidecar's stderr", p.stderr.Bytes())
@@ -298,7 +298,7 @@ func TestSSOProfile(t *testing.T) {
 		m := p.call("tool/invoke", invokeParams("GetCallerIdentity", nil))
 		if m.Error == nil || m.Error.Code != int(protocol.CodeCredentialsUnavailable) || !strings.Contains(m.Error.Message, "No access") ||
 			!strings.Contains(m.Error.Message, "sso-unassigned") {
-			t.Fatalf("want CredentialsUnavailable naming the profile and the portal's refusal (ForbiddenException: No access), got %s", m.raw)
+			t.Fatalf("want CredentialsUnavailable naming the profile and the portal's refusal (ForbiddenException: No access), got %s", m.Raw)
 		}
 		useProfile(t, p, ls.endpoint, "sso-dev")
 		if arn := callerARN(t, p); arn != wantARN {

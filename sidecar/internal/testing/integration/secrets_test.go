@@ -263,10 +263,10 @@ func TestSecretsNeverLeave(t *testing.T) {
 		mustResult(t, m, &ex)
 		if s.name == jwtSession {
 			if ex.WebIdentityToken == "" {
-				t.Errorf("export of %s lacks the issued token: %s", s.name, m.raw)
+				t.Errorf("export of %s lacks the issued token: %s", s.name, m.Raw)
 			}
 		} else if ex.SecretAccessKey == "" || ex.SessionToken == "" {
-			t.Errorf("export of %s lacks credentials: %s", s.name, m.raw)
+			t.Errorf("export of %s lacks credentials: %s", s.name, m.Raw)
 		}
 		for _, v := range []string{ex.SecretAccessKey, ex.SessionToken, ex.WebIdentityToken} {
 			if v != "" {
@@ -312,13 +312,13 @@ func TestSecretsNeverLeave(t *testing.T) {
 		if exportIDs[idKey(m.ID)] && m.Error == nil {
 			// The positive control: the checker does see the secrets where they belong.
 			exports++
-			if _, ok := check.find(m.raw); !ok {
-				t.Errorf("the leak check finds no secret in a sessions/export answer: %s", m.raw)
+			if _, ok := check.find(m.Raw); !ok {
+				t.Errorf("the leak check finds no secret in a sessions/export answer: %s", m.Raw)
 			}
 			continue
 		}
-		if s, ok := check.find(m.raw); ok {
-			t.Errorf("stdout message carries a secret (%.16s…): %s", s, tail(string(m.raw), 800))
+		if s, ok := check.find(m.Raw); ok {
+			t.Errorf("stdout message carries a secret (%.16s…): %s", s, tail(string(m.Raw), 800))
 		}
 	}
 	if exports != len(sessions) {

@@ -330,14 +330,9 @@ func soakCheckOutput(t *testing.T, p *proc, exact, fragments []string) {
 // forgetHistory drops what the client kept of a finished round, so a long soak's memory stays
 // flat: the messages read and the bytes written.
 func (p *proc) forgetHistory() {
-	p.mu.Lock()
-	p.frames, p.unrouted, p.notes = nil, nil, nil
-	p.mu.Unlock()
-	for _, b := range []*lockedBuffer{&p.stdout, &p.stderr} {
-		b.mu.Lock()
-		b.buf = bytes.Buffer{}
-		b.mu.Unlock()
-	}
+	p.Forget()
+	p.stdout.Reset()
+	p.stderr.Reset()
 }
 
 // soakReport prints the figures, in the test log and, for make soak, on stdout.
