@@ -1,7 +1,7 @@
 // Drives the workbench: opens code-server's page in Debian's chromium (playwright-core), with the
 // extension under development and the suite as extensionTestsPath, and waits for the exit code the
-// workbench hands to codeAutomationExit. Also answers the suite's screenshot, status bar and quick input
-// (MFA code box, palette prompts) requests, each through a file in E2E_ARTIFACTS.
+// workbench hands to codeAutomationExit. Also answers the suite's screenshot, status bar, notification
+// and quick input (MFA code box, palette prompts) requests, each through a file in E2E_ARTIFACTS.
 // Usage: node e2e/run.mjs  (env: E2E_URL_BASE, E2E_WORKSPACE, E2E_EXT_DEV_PATH, E2E_TESTS_PATH,
 // E2E_ARTIFACTS, E2E_BROWSER_PROFILE, E2E_TIMEOUT_MS)
 import { createRequire } from "node:module";
@@ -88,6 +88,49 @@ try {
       fs.writeFileSync(sbDone, JSON.stringify([`statusbar read failed: ${e.message}`]));
     } finally {
       sbBusy = false;
+    }
+  }, 200);
+  // The suite reads the notification toasts through the DOM: [{message, buttons}] of each one shown.
+  // With a body {contains, button} it first clicks that button of the toast whose message contains
+  // `contains` (the code notification's Copy Code), and answers what was shown before the click.
+  const ntReq = path.join(artifacts, ".notifications-request");
+  const ntDone = path.join(artifacts, ".notifications-done");
+  let ntBusy = false;
+  const ntPoll = setInterval(async () => {
+    if (ntBusy || !fs.existsSync(ntReq)) return;
+    ntBusy = true;
+    let ask = {};
+    try {
+      ask = JSON.parse(fs.readFileSync(ntReq, "utf8") || "{}");
+    } catch {}
+    fs.rmSync(ntReq);
+    try {
+      // The toasts, or the notification center's list when the suite opened it (VS Code 1.139 files
+      // extension notifications there without a toast in this headless window).
+      const ITEMS = ".notifications-toasts .notification-toast, .notifications-center .notification-list-item";
+      const toasts = await page.$$eval(ITEMS, (els) =>
+        els
+          .filter((e) => e.getClientRects().length > 0)
+          .map((e) => ({
+            message: (e.querySelector(".notification-list-item-message")?.textContent ?? "").replace(/\s+/g, " ").trim(),
+            buttons: [...e.querySelectorAll(".notification-list-item-buttons-container .monaco-button")].map((b) => (b.textContent ?? "").trim()),
+          })),
+      );
+      let clicked;
+      if (ask.button) {
+        const toast = page.locator(ITEMS, { hasText: ask.contains ?? "" }).filter({ visible: true }).first();
+        await toast.locator(".notification-list-item-buttons-container .monaco-button", { hasText: ask.button }).first().click({ timeout: 5000 });
+        clicked = ask.button;
+      }
+      // Every toast element, shown or not, for a test that found none.
+      const all = await page.$$eval(".notification-toast, .notifications-toasts, .notifications-center, .notification-list-item", (els) =>
+        els.map((e) => ({ cls: String(e.className), rects: e.getClientRects().length, text: (e.textContent ?? "").slice(0, 100) })),
+      );
+      fs.writeFileSync(ntDone, JSON.stringify({ toasts, clicked, all }));
+    } catch (e) {
+      fs.writeFileSync(ntDone, JSON.stringify({ toasts: [], error: e.message.split("\n")[0] }));
+    } finally {
+      ntBusy = false;
     }
   }, 200);
   // The suite's quick input handshake: as it starts a call that shows input boxes (the sidecar's
@@ -180,6 +223,7 @@ try {
   clearInterval(poll);
   clearInterval(sbPoll);
   clearInterval(qiPoll);
+  clearInterval(ntPoll);
   // Where the workbench keeps SecretStorage (the extension's copy of the sessions): an encrypted
   // localStorage entry when the server mints the key part (POST <base>/mint-key), else only memory.
   const secrets = await page

@@ -38,7 +38,15 @@ t0=$(date +%s)
 bash "$E2E/install.sh"
 t_install=$(( $(date +%s) - t0 ))
 
-make -s build
+# E2E_SIDECAR_BIN: a sidecar binary built elsewhere, run (as the local STS and through
+# awsflowSts.sidecarPath) instead of building bin/awsflow-sts.
+if [ -n "${E2E_SIDECAR_BIN:-}" ]; then
+  SIDECAR=$E2E_SIDECAR_BIN
+else
+  make -s build
+  SIDECAR=$ROOT/bin/awsflow-sts
+fi
+export LOCALSTS_BIN=$SIDECAR
 [ -n "$VSIX" ] || make -s extension >/dev/null
 
 rm -rf "$SCRATCH" "$ARTIFACTS"
@@ -51,11 +59,20 @@ isolate_aws_env
 start_local_sts
 export E2E_STS_ENDPOINT=$STS_ENDPOINT E2E_STS_REGION=$STS_REGION E2E_ROLE_ARN=$STS_ROLE_ARN E2E_ACCOUNT=$STS_ACCOUNT
 export E2E_DEMO_SECRET=$AWS_SECRET_ACCESS_KEY
-export E2E_SIDECAR=$ROOT/bin/awsflow-sts E2E_SCHEMA=$ROOT/protocol/tool-input-schema.json E2E_ARTIFACTS=$ARTIFACTS
+export E2E_SIDECAR=$SIDECAR E2E_SCHEMA=$ROOT/protocol/tool-input-schema.json E2E_ARTIFACTS=$ARTIFACTS
 # The extension host's environment (code-server passes its own on): AWSFLOW_E2E=1 lets the export
 # commands skip their modal confirmation when the suite passes { confirm: false }.
 export AWSFLOW_E2E=1
-echo "e2e: local STS at $E2E_STS_ENDPOINT"
+# IAM Identity Center: the local STS is also its OIDC service and portal; the sidecar (a child of the
+# extension host) reads these endpoint overrides as the AWS SDKs do. The suite approves device codes
+# at the approve URL as the demo user, and runs the AWS CLI in terminals.
+export AWS_ENDPOINT_URL_SSO_OIDC=$(local_sts_field ssoOidcEndpoint) AWS_ENDPOINT_URL_SSO=$(local_sts_field ssoPortalEndpoint)
+export E2E_SSO_START_URL=$(local_sts_field ssoStartUrl) E2E_SSO_REGION=$(local_sts_field ssoRegion)
+export E2E_SSO_APPROVE_URL=$(local_sts_field ssoApproveUrl) E2E_SSO_USER=$(local_sts_field ssoUser)
+export E2E_SSO_ACCOUNT=$(local_sts_field ssoAccountId) E2E_SSO_ROLE=$(local_sts_field ssoRoleName)
+E2E_AWS_CLI=$( (command -v pyenv >/dev/null && pyenv which aws 2>/dev/null) || command -v aws || true)
+export E2E_AWS_CLI
+echo "e2e: local STS at $E2E_STS_ENDPOINT${E2E_AWS_CLI:+; AWS CLI $E2E_AWS_CLI}"
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 

@@ -11,8 +11,9 @@ isolate_aws_env() {
 }
 
 # The embedded local STS: its first stdout line is JSON with the endpoint and the demo identity.
+# LOCALSTS_BIN: the awsflow-sts binary to run it with (default bin/awsflow-sts).
 start_local_sts() {
-  setsid bin/awsflow-sts localsts --addr 127.0.0.1:0 >"$SCRATCH/localsts.out" 2>"$SCRATCH/localsts.err" &
+  setsid "${LOCALSTS_BIN:-bin/awsflow-sts}" localsts --addr 127.0.0.1:0 >"$SCRATCH/localsts.out" 2>"$SCRATCH/localsts.err" &
   pgids+=($!)
   for _ in $(seq 100); do [ -s "$SCRATCH/localsts.out" ] && break; sleep 0.1; done
   LOCALSTS=$(head -1 "$SCRATCH/localsts.out")

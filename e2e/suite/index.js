@@ -290,6 +290,26 @@ function callerIdentityWith(vars) {
   return JSON.parse(out);
 }
 
+/**
+ * Runs the AWS CLI (E2E_AWS_CLI) in the terminal, pointed at the local STS, and returns what it
+ * printed; its stderr when it fails. Each run writes its own file, so the same terminal can run again.
+ */
+let terminalRuns = 0;
+async function terminalRun(terminal, dir, label, args) {
+  const n = ++terminalRuns;
+  const out = path.join(dir, `${label}-${n}.out`);
+  const err = path.join(dir, `${label}-${n}.err`);
+  const done = path.join(dir, `${label}-${n}.done`);
+  terminal.sendText(
+    `AWS_ENDPOINT_URL_STS='${env("E2E_STS_ENDPOINT")}' '${env("E2E_AWS_CLI")}' ${args} --region '${env("E2E_STS_REGION")}' >'${out}' 2>'${err}'; echo $? >'${done}'`,
+  );
+  await waitFor(`the terminal's ${label} run of the AWS CLI`, () => fs.existsSync(done), 60000);
+  await sleep(100);
+  const code = fs.readFileSync(done, "utf8").trim();
+  if (code !== "0") throw new Error(`aws ${args} exited ${code}: ${fs.readFileSync(err, "utf8").slice(0, 600)}`);
+  return fs.readFileSync(out, "utf8").trim();
+}
+
 test("export commands with args and confirm:false: clipboard, terminal, credentials file, credential_process; no secret in their results or the log", async () => {
   assert.equal(process.env.AWSFLOW_E2E, "1", "AWSFLOW_E2E=1 is not in the extension host's environment");
   const name = "e2e-export";
@@ -318,21 +338,25 @@ test("export commands with args and confirm:false: clipboard, terminal, credenti
     assert.match(who.data?.arn ?? JSON.stringify(who), new RegExp(`assumed-role/${env("E2E_ROLE_ARN").split("/").pop()}/${name}$`));
     await vscode.env.clipboard.writeText("");
 
-    // openTerminal: a terminal named after the session, with the same variables in its environment.
+    // openTerminal: a terminal named after the session, bound to it through the sidecar's credentials
+    // endpoint: the endpoint's URL and token in its environment, no key of any kind.
     const opened = await vscode.commands.executeCommand("awsflowSts.openTerminal", { SessionName: name, confirm: false });
     results.push(opened);
-    assert.match(String(opened), new RegExp(`^Opened terminal "AWS: ${name}"`), `openTerminal returned ${JSON.stringify(opened)}`);
+    assert.match(String(opened), new RegExp(`^Opened terminal "AWS: ${name}" bound to session ${name}`), `openTerminal returned ${JSON.stringify(opened)}`);
     const terminal = await waitFor(`a terminal named "AWS: ${name}"`, () => vscode.window.terminals.find((t) => t.name === `AWS: ${name}`));
     const tenv = terminal.creationOptions.env ?? {};
-    assert.equal(tenv.AWS_ACCESS_KEY_ID, vars.AWS_ACCESS_KEY_ID);
-    assert.equal(tenv.AWS_SECRET_ACCESS_KEY, vars.AWS_SECRET_ACCESS_KEY);
-    assert.equal(tenv.AWS_SESSION_TOKEN, vars.AWS_SESSION_TOKEN);
-    assert.equal(tenv.AWS_PROFILE, null, "AWS_PROFILE is not unset in the terminal");
-    // The shell in it really has them: it writes the key id (not a secret) to a file.
-    const keyFile = path.join(dir, "terminal-key-id");
-    terminal.sendText(`printf '%s' "$AWS_ACCESS_KEY_ID" > '${keyFile}.tmp' && mv '${keyFile}.tmp' '${keyFile}'`);
-    await waitFor("the terminal's shell to write its AWS_ACCESS_KEY_ID", () => fs.existsSync(keyFile), 30000);
-    assert.equal(fs.readFileSync(keyFile, "utf8"), vars.AWS_ACCESS_KEY_ID);
+    // terminalCredentials (on) prepends the endpoint's URL to every terminal's FULL_URI, this one's too.
+    assert.equal(tenv.AWS_CONTAINER_CREDENTIALS_FULL_URI, `session/${name}`);
+    assert.ok((tenv.AWS_CONTAINER_AUTHORIZATION_TOKEN ?? "").length >= 32, "no endpoint token in the terminal's environment");
+    secrets.push(tenv.AWS_CONTAINER_AUTHORIZATION_TOKEN);
+    for (const k of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"]) assert.equal(tenv[k], null, `${k} is not unset in the terminal`);
+    assert.ok(!Object.values(tenv).includes(vars.AWS_SECRET_ACCESS_KEY), "the session's secret key is in the terminal's environment");
+    // Its shell has the session's URL (not the active session's, which terminalCredentials gives others).
+    const shellUri = await terminalShell(terminal, dir, 'printf "%s" "$AWS_CONTAINER_CREDENTIALS_FULL_URI"');
+    assert.match(shellUri, new RegExp(`^http://127\\.0\\.0\\.1:\\d+/session/${name}$`), "the terminal's shell has another endpoint URL");
+    // The AWS CLI in it is the session, through the endpoint.
+    const arn = await terminalRun(terminal, dir, "bound", "sts get-caller-identity --query Arn --output text");
+    assert.match(arn, new RegExp(`assumed-role/${env("E2E_ROLE_ARN").split("/").pop()}/${name}$`));
     terminal.dispose();
 
     // writeProfile: a new profile in a scratch credentials file, mode 0600.
@@ -587,6 +611,226 @@ test("UseSession shows the active session in the status bar (read from the DOM)"
   const item = items.find((t) => t.includes("e2e-cmd"));
   assert.match(item, new RegExp(env("E2E_ACCOUNT")), `status bar item ${JSON.stringify(item)}`);
   console.log(`[e2e] status bar: ${item}`);
+});
+
+// IAM Identity Center: the device flow against the local STS's OIDC side, approved through its
+// /_localsts/sso/approve route as the test user; then a role from its portal, and live credentials in
+// a terminal through the sidecar's credentials endpoint.
+const SSO = "e2e-sso";
+const SSO_OTHER = "e2e-sso-other";
+
+/** The visible notification toasts ({message, buttons}), read from the DOM by the driver. */
+let lastToastRead;
+async function toasts() {
+  let r = JSON.parse(await askDriver("notifications", "{}"));
+  if (r.error) throw new Error(`reading the notifications: ${r.error}`);
+  if (r.toasts.length === 0) {
+    // VS Code 1.139 here files them in the notification center without a toast: open it, read it there.
+    await vscode.commands.executeCommand("notifications.showList");
+    await sleep(300);
+    r = JSON.parse(await askDriver("notifications", "{}"));
+  }
+  lastToastRead = r;
+  return r.toasts;
+}
+
+/** waitFor a notification; on a timeout, a screenshot and what the DOM held. */
+async function waitForToast(what, fn, ms, shot) {
+  try {
+    return await waitFor(what, fn, ms);
+  } catch (e) {
+    await askDriver("screenshot", shot).catch(() => undefined);
+    throw new Error(`${e.message} (screenshot ${shot}; notification elements: ${JSON.stringify(lastToastRead?.all ?? []).slice(0, 1500)})`);
+  }
+}
+
+async function screenshot(name) {
+  const answer = await askDriver("screenshot", name);
+  assert.equal(answer, "ok", answer);
+  assert.ok(fs.existsSync(path.join(ARTIFACTS, name)), `no screenshot ${name}`);
+}
+
+/** The status bar item naming what, read from the DOM (waits for it). */
+async function statusBarItem(what, re) {
+  let items = [];
+  await waitFor(`a status bar item matching ${re}`, async () => {
+    items = JSON.parse(await askDriver("statusbar", ""));
+    return items.some((t) => re.test(t));
+  }, 15000).catch((e) => {
+    throw new Error(`${e.message} (${what}); status bar items: ${JSON.stringify(items)}`);
+  });
+  return items.find((t) => re.test(t));
+}
+
+test("Sign In to IAM Identity Center… shows the code notification; Copy Code copies it; the approved code signs in; the status bar shows the sign-in", async () => {
+  await vscode.commands.executeCommand("notifications.clearAll");
+  await vscode.env.clipboard.writeText("");
+  const signIn = Promise.resolve(
+    vscode.commands.executeCommand("awsflowSts.ssoSignIn", {
+      startUrl: env("E2E_SSO_START_URL"), region: env("E2E_SSO_REGION"), ssoSession: SSO, confirm: false,
+    }),
+  ).then((value) => ({ value }), (error) => ({ error }));
+  let toast;
+  let ended;
+  void signIn.then((r) => (ended = r));
+  await waitForToast("the code notification", async () => {
+    if (ended) throw new Error(`the sign-in ended before any code was shown: ${JSON.stringify(ended.value ?? String(ended.error))}`);
+    toast = (await toasts()).find((t) => /confirm the code/.test(t.message));
+    return toast;
+  }, 30000, `sso-code-timeout-${VERSION}.png`);
+  const code = (toast.message.match(/confirm the code ([A-Z0-9-]+)/) ?? [])[1];
+  assert.ok(code, `no code in ${JSON.stringify(toast)}`);
+  assert.match(toast.message, new RegExp(`Sign in to IAM Identity Center \\(${SSO}\\)`));
+  assert.deepEqual(toast.buttons, ["Open Browser", "Copy Code"]);
+  // The progress notification beside it can be cancelled.
+  assert.ok((await toasts()).some((t) => /Signing in to IAM Identity Center/.test(t.message)), "no sign-in progress notification");
+  await screenshot(`sso-code-${VERSION}.png`);
+
+  // Copy Code puts the code on the clipboard; the notification comes back for Open Browser.
+  const click = JSON.parse(await askDriver("notifications", JSON.stringify({ contains: "confirm the code", button: "Copy Code" })));
+  assert.equal(click.clicked, "Copy Code", JSON.stringify(click));
+  await waitFor("the code on the clipboard", async () => (await vscode.env.clipboard.readText()) === code);
+  await waitFor("the code notification again", async () => (await toasts()).some((t) => t.message.includes(code)));
+
+  const res = await fetch(env("E2E_SSO_APPROVE_URL"), {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ userCode: code, user: env("E2E_SSO_USER") }),
+  });
+  assert.equal(res.status, 200, `approve: ${res.status} ${await res.text()}`);
+  const r = await Promise.race([signIn, sleep(30000).then(() => ({ error: new Error("the sign-in did not end within 30 s of the approval") }))]);
+  if (r.error) throw r.error;
+  assert.match(String(r.value), new RegExp(`^Signed in to IAM Identity Center ${SSO} \\(${env("E2E_SSO_START_URL").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\)`), String(r.value));
+  assert.doesNotMatch(String(r.value), new RegExp(code), "the result repeats the code");
+
+  // Where the AWS CLI and the SDKs read it: ~/.aws/sso/cache/<sha1 of the sso-session name>.json, 0600.
+  const cache = path.join(require("node:os").homedir(), ".aws", "sso", "cache", `${require("node:crypto").createHash("sha1").update(SSO).digest("hex")}.json`);
+  assert.ok(fs.existsSync(cache), `no token cache ${cache}`);
+  assert.equal(fs.statSync(cache).mode & 0o777, 0o600);
+  assert.equal(JSON.parse(fs.readFileSync(cache, "utf8")).startUrl, env("E2E_SSO_START_URL"));
+  assert.match(fs.readFileSync(process.env.AWS_CONFIG_FILE, "utf8"), new RegExp(`^\\[sso-session ${SSO}\\]$`, "m"), "no [sso-session] section was added");
+  const item = await statusBarItem("the sign-in", new RegExp(`${SSO} · (\\d+h|\\d+m)`));
+  console.log(`[e2e] status bar: ${item}`);
+  // The progress notification ended with the sign-in.
+  await waitFor("the progress notification to close", async () => !(await toasts()).some((t) => /Signing in to IAM Identity Center/.test(t.message)));
+  // Nothing the log holds is a token of the sign-in.
+  const cached = JSON.parse(fs.readFileSync(cache, "utf8"));
+  const log = outputLog().text;
+  for (const k of ["accessToken", "refreshToken", "clientSecret"]) if (cached[k]) assert.ok(!log.includes(cached[k]), `the log holds the ${k}`);
+});
+
+test("Use an Identity Center Role…: account and role picked by name; the session is stored and active", async () => {
+  const { value, boxes } = await withQuickInput(
+    [
+      // The account is typed as its id: the QuickPick matches the description too.
+      { title: `Use an Identity Center role (${SSO}): account`, kind: "pick", value: env("E2E_SSO_ACCOUNT") },
+      { title: "role in ", kind: "pick", value: env("E2E_SSO_ROLE") },
+      { title: `in ${env("E2E_SSO_ACCOUNT")}`, kind: "pick", value: "Store it and use it" },
+    ],
+    () => vscode.commands.executeCommand("awsflowSts.ssoUseRole"),
+  );
+  const text = String(value);
+  assert.match(text, /^Stored session (\S+) /, `${text} after ${JSON.stringify(boxes)}`);
+  assert.match(text, /later commands now run as it/);
+  const name = text.match(/^Stored session (\S+) /)[1];
+  const data = await sessionsData();
+  assert.equal(data.active, name, `the active session is ${data.active}`);
+  const s = data.sessions.find((x) => x.name === name);
+  assert.match(s?.arn ?? "", new RegExp(`^arn:aws:sts::${env("E2E_SSO_ACCOUNT")}:assumed-role/`), JSON.stringify(s));
+  const who = textOf(await invoke({ command: "GetCallerIdentity" }));
+  assert.match(who, new RegExp(env("E2E_SSO_ACCOUNT")));
+});
+
+test("a new integrated terminal runs as the active session through the credentials endpoint, and follows Switch Session", async () => {
+  const dir = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "e2e-live-"));
+  const terminal = vscode.window.createTerminal({ name: "e2e-live" });
+  try {
+    const data = await sessionsData();
+    const active = data.sessions.find((x) => x.name === data.active);
+    assert.ok(active?.arn, `no active session with an ARN: ${data.active}`);
+    const first = await terminalRun(terminal, dir, "live", "sts get-caller-identity --query Arn --output text");
+    assert.equal(first, active.arn);
+    // The terminal holds no key: only the endpoint's variables.
+    const envOut = await terminalShell(terminal, dir, "env | grep -E '^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|CONTAINER_CREDENTIALS_FULL_URI)=' | sed 's/=.*//' | sort");
+    assert.deepEqual(envOut.split("\n"), ["AWS_ACCESS_KEY_ID", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_SECRET_ACCESS_KEY"]);
+    const emptied = await terminalShell(terminal, dir, `printf '%s|%s' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY"`);
+    assert.equal(emptied, "|", "the terminal inherited static keys");
+
+    const switched = await vscode.commands.executeCommand("awsflowSts.switchSession", { SessionName: "e2e-cmd" });
+    assert.match(String(switched?.text ?? switched), /e2e-cmd/);
+    const second = await terminalRun(terminal, dir, "live", "sts get-caller-identity --query Arn --output text");
+    assert.match(second, new RegExp(`:assumed-role/${env("E2E_ROLE_ARN").split("/").pop()}/e2e-cmd$`));
+    assert.notEqual(second, first);
+    console.log(`[e2e] terminal: ${first} → after Switch Session: ${second}`);
+  } finally {
+    terminal.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * Runs a shell line in the terminal and returns its stdout. The line runs from a script file, so the
+ * shell integration's own escape sequences (written around each command line) stay out of the output.
+ */
+async function terminalShell(terminal, dir, line) {
+  const n = ++terminalRuns;
+  const script = path.join(dir, `sh-${n}.sh`);
+  const out = path.join(dir, `sh-${n}.out`);
+  const done = path.join(dir, `sh-${n}.done`);
+  fs.writeFileSync(script, `${line}\n`);
+  terminal.sendText(`sh '${script}' >'${out}' 2>&1; echo $? >'${done}'`);
+  await waitFor("the terminal's shell line", () => fs.existsSync(done), 30000);
+  await sleep(100);
+  return fs.readFileSync(out, "utf8").trim();
+}
+
+test("a tool call that needs a sign-in tells the model the user was asked, and two failing calls show one Sign in notification", async () => {
+  fs.appendFileSync(
+    process.env.AWS_CONFIG_FILE,
+    `\n[profile e2e-sso-dev]\nsso_session = ${SSO_OTHER}\nsso_account_id = ${env("E2E_SSO_ACCOUNT")}\nsso_role_name = ${env("E2E_SSO_ROLE")}\nregion = ${env("E2E_STS_REGION")}\n\n` +
+      `[sso-session ${SSO_OTHER}]\nsso_start_url = ${env("E2E_SSO_START_URL")}\nsso_region = ${env("E2E_SSO_REGION")}\nsso_registration_scopes = sso:account:access\n`,
+  );
+  await vscode.commands.executeCommand("notifications.clearAll");
+  textOf(await invoke({ command: "UseSession", params: { SessionName: "base" } }));
+  await setSetting("profile", "e2e-sso-dev");
+  try {
+    const texts = [];
+    for (let i = 0; i < 2; i++) texts.push(textOf(await invoke({ command: "GetCallerIdentity" })));
+    for (const t of texts) {
+      assert.match(t, /STSTool error \(signin/, t.slice(0, 500));
+      assert.match(t, new RegExp(`"Sign in to ${SSO_OTHER}" notification`), t.slice(0, 800));
+      assert.match(t, /cannot start a sign-in/);
+    }
+    let shown = [];
+    await waitForToast("the Sign in notification", async () => {
+      shown = (await toasts()).filter((t) => t.buttons.includes(`Sign in to ${SSO_OTHER}`));
+      return shown.length > 0;
+    }, 10000, `sso-signin-needed-timeout-${VERSION}.png`);
+    await sleep(1000);
+    shown = (await toasts()).filter((t) => t.buttons.includes(`Sign in to ${SSO_OTHER}`));
+    assert.equal(shown.length, 1, `Sign in notifications: ${JSON.stringify(shown)}`);
+    await screenshot(`sso-signin-needed-${VERSION}.png`);
+  } finally {
+    const c = vscode.workspace.getConfiguration("awsflowSts");
+    await c.update("profile", undefined, vscode.ConfigurationTarget.Global);
+    await waitFor("awsflowSts.profile back to its default", () => !vscode.workspace.getConfiguration("awsflowSts").get("profile"));
+    await vscode.commands.executeCommand("notifications.clearAll");
+  }
+  const back = textOf(await invoke({ command: "GetCallerIdentity" }));
+  assert.match(back, new RegExp(env("E2E_ACCOUNT")), back.slice(0, 300));
+});
+
+test("Sign Out of IAM Identity Center… removes the cached token and the sign-in's sessions, without asking to sign in again", async () => {
+  const before = (await sessionsData()).sessions.map((s) => s.name);
+  const text = String(await vscode.commands.executeCommand("awsflowSts.ssoSignOut", { ssoSession: SSO }));
+  assert.match(text, new RegExp(`^Signed out of IAM Identity Center ${SSO}`), text);
+  const cache = path.join(require("node:os").homedir(), ".aws", "sso", "cache", `${require("node:crypto").createHash("sha1").update(SSO).digest("hex")}.json`);
+  assert.ok(!fs.existsSync(cache), "the token cache is still there");
+  const after = (await sessionsData()).sessions.map((s) => s.name);
+  const forgotten = before.filter((n) => !after.includes(n));
+  assert.ok(forgotten.length >= 1, `no session was forgotten (before ${before}, after ${after})`);
+  assert.ok(after.includes("e2e-cmd"), "a session not made from the sign-in was forgotten");
+  await statusBarItem("signed out", /SSO: signed out/);
+  await sleep(1000);
+  assert.ok(!(await toasts()).some((t) => /was signed out/.test(t.message)), "signing out asked to sign in again");
 });
 
 test("screenshot of the workbench with the awsflow-sts output channel", async () => {

@@ -3,6 +3,7 @@
 // connection, into one error type the rest of the extension can reason about.
 import type * as jsonrpcTypes from "vscode-jsonrpc/lib/node/main";
 import {
+  CredentialsEndpoint,
   ErrorData,
   ExportedSession,
   InitializeParams,
@@ -12,12 +13,20 @@ import {
   METHODS,
   ProfileList,
   PROTOCOL_VERSION,
+  SessionInfo,
   SessionList,
   SessionNameParams,
   SessionsImportParams,
   SessionsImportResult,
   Settings,
   SettingsUpdateParams,
+  SsoAccountList,
+  SsoLoginParams,
+  SsoLoginResult,
+  SsoLogoutResult,
+  SsoSessionList,
+  SsoSessionParams,
+  SsoUseRoleParams,
   ClientInfo,
   ERROR_CODES,
   WriteProfileParams,
@@ -257,6 +266,44 @@ export class SidecarClient {
   /** The shared config's profiles and the roles they assume (never keys), for the role picker. */
   listProfiles(): Promise<ProfileList> {
     return this.request<ProfileList>(METHODS.profilesList);
+  }
+
+  /** The IAM Identity Center sign-ins the shared config names, each with whether it is signed in (never tokens). */
+  ssoList(): Promise<SsoSessionList> {
+    return this.request<SsoSessionList>(METHODS.ssoList);
+  }
+
+  /**
+   * Signs in with the device flow. While it waits, the sidecar sends sso/authorize with the code to
+   * show; cancelling the token ($/cancelRequest) stops its polling at once.
+   */
+  ssoLogin(params: SsoLoginParams, token?: CancellationLike): Promise<SsoLoginResult> {
+    return this.request<SsoLoginResult>(METHODS.ssoLogin, params, token);
+  }
+
+  /** The accounts and roles the signed-in user may use. */
+  ssoAccounts(ssoSession: string, token?: CancellationLike): Promise<SsoAccountList> {
+    const params: SsoSessionParams = { ssoSession };
+    return this.request<SsoAccountList>(METHODS.ssoAccounts, params, token);
+  }
+
+  /** Stores a session of an account's role from the sign-in (refreshed from it without a human). */
+  ssoUseRole(params: SsoUseRoleParams, token?: CancellationLike): Promise<SessionInfo> {
+    return this.request<SessionInfo>(METHODS.ssoUseRole, params, token);
+  }
+
+  /** Signs out: the portal's Logout, the token cache removed, the sign-in's sessions forgotten. */
+  ssoLogout(ssoSession: string): Promise<SsoLogoutResult> {
+    const params: SsoSessionParams = { ssoSession };
+    return this.request<SsoLogoutResult>(METHODS.ssoLogout, params);
+  }
+
+  /**
+   * The loopback container-credentials endpoint (the sidecar starts it on the first call): its URL
+   * and the bearer token it demands. The token is a secret: for a terminal's environment only.
+   */
+  credentialsEndpoint(): Promise<CredentialsEndpoint> {
+    return this.request<CredentialsEndpoint>(METHODS.credentialsEndpoint);
   }
 
   /** Asks the sidecar to finish its calls, then tells it to exit. */

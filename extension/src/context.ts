@@ -4,11 +4,13 @@ import * as vscode from "vscode";
 import { SidecarError, type SidecarClient } from "./client";
 import type { Supervisor } from "./supervisor";
 import { errorText } from "./errortext";
-import type { SessionInfo, SessionList, SessionsChangedParams } from "./protocol.gen";
+import type { SessionInfo, SessionList, SessionsChangedParams, SsoChangedParams, SsoSessionInfo } from "./protocol.gen";
 import { SessionMap } from "./sessionmap";
+import { applySsoChange, SignInPromptGate } from "./ssotext";
 import { readSettings, type ExtensionSettings } from "./settings";
 import type { SessionSync } from "./sessionsync";
 import type { SessionStatusBar } from "./statusbar";
+import type { TerminalCredentials } from "./terminalcreds";
 
 const RECENT_ROLES_KEY = "awsflowSts.recentRoles";
 const MAX_RECENT_ROLES = 10;
@@ -17,12 +19,22 @@ export class StsContext {
   /** Set once the sidecar has run: the status bar stays hidden before, so drawing it never starts one. */
   sidecarStarted = false;
   statusBar: SessionStatusBar | undefined;
+  /** The credentials endpoint in new terminals (awsflowSts.terminalCredentials). */
+  terminals: TerminalCredentials | undefined;
   /** Sessions already warned about as expiring in this sidecar run (cleared when a sidecar starts). */
   readonly expiryWarned = new Set<string>();
   /** The sidecar's sessions, kept by sessions/changed; undefined while no sidecar is running. */
   private sessionMap: SessionMap | undefined;
   /** The MFA prompt in progress: a second one would close the first, so they take turns. */
   private prompts: Promise<unknown> = Promise.resolve();
+  /** The config's IAM Identity Center sign-ins: sso/list when a sidecar starts, then sso/changed. */
+  private ssoList: SsoSessionInfo[] | undefined;
+  /** One "Sign in to …" notification per sign-in at a time. */
+  readonly signInPrompts = new SignInPromptGate();
+  /** The sign-in under way (one at a time), so sso/authorize can show its code and cancel its call. */
+  signIn: SignInRun | undefined;
+  /** Sign-ins the user is signing out of: their own sso/changed "signedOut" asks nobody to sign in again. */
+  readonly signingOut = new Set<string>();
 
   constructor(
     readonly extension: vscode.ExtensionContext,
@@ -94,6 +106,32 @@ export class StsContext {
     this.statusBar?.render();
   }
 
+  /** The IAM Identity Center sign-ins the shared config names, as last heard; undefined before. */
+  get ssoSessions(): readonly SsoSessionInfo[] | undefined {
+    return this.ssoList;
+  }
+
+  setSsoSessions(list: SsoSessionInfo[] | undefined): void {
+    this.ssoList = list;
+    this.statusBar?.render();
+  }
+
+  applySsoChange(change: SsoChangedParams): void {
+    this.ssoList = applySsoChange(this.ssoList ?? [], change);
+    this.statusBar?.render();
+  }
+
+  /** Reads the sign-ins once a sidecar runs (never starts one to look); a failure only logs. */
+  async loadSsoSessions(): Promise<void> {
+    if (!this.supervisor.running) return;
+    try {
+      const client = await this.client();
+      this.setSsoSessions((await client.ssoList()).sessions);
+    } catch (err) {
+      this.output.debug(`sso/list failed: ${errorText(err)}`);
+    }
+  }
+
   /**
    * Reads the whole list once, when a sidecar has started (or restarted); never starts one just
    * to look. Later changes arrive as sessions/changed. Failures only log: the list is a
@@ -109,4 +147,16 @@ export class StsContext {
     }
     return this.sessions;
   }
+}
+
+/** A sign-in started from VS Code and not finished yet. */
+export interface SignInRun {
+  /** The sign-in's name as the command knew it (sso/authorize names the sso-session it resolved). */
+  readonly name: string;
+  /** Cancels the sso/login call: the sidecar stops polling at once. */
+  readonly cts: vscode.CancellationTokenSource;
+  /** The cancellable progress notification, once it shows. */
+  progress?: vscode.Progress<{ message?: string }>;
+  /** Set when the call has ended, so a late click on the code notification does nothing. */
+  done: boolean;
 }

@@ -20,3 +20,10 @@ function sidecarErrorText(err: SidecarError): string {
   const hint = err.data?.hint;
   return hint && !err.message.includes(hint) ? `${head}\n\nWhat to do: ${hint}` : head;
 }
+
+/** The sign-in a failed call needs (kind "signin", data.ssoSession), or undefined for any other failure. */
+export function signInNeeded(err: unknown): { ssoSession: string | undefined } | undefined {
+  if (!(err instanceof SidecarError) || err.kind !== "signin") return undefined;
+  const s = err.data?.ssoSession;
+  return { ssoSession: typeof s === "string" && s.trim() !== "" ? s.trim() : undefined };
+}

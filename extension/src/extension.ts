@@ -3,6 +3,7 @@
 import * as vscode from "vscode";
 import { registerCommands } from "./commands";
 import { askMfaCode } from "./commands/mfa";
+import { onAuthorize, onSsoChanged } from "./commands/sso";
 import { SidecarError, type CancellationLike, type SidecarClient } from "./client";
 import { StsContext } from "./context";
 import { SessionVault } from "./persist";
@@ -11,6 +12,7 @@ import { readChangedParams, SessionSync } from "./sessionsync";
 import { Supervisor, resolveBinary } from "./supervisor";
 import { readSettings, SECTION, sidecarSettings } from "./settings";
 import { SessionStatusBar } from "./statusbar";
+import { TerminalCredentials } from "./terminalcreds";
 import { registerTool } from "./tool";
 
 let current: StsContext | undefined;
@@ -21,6 +23,8 @@ export function activate(context: vscode.ExtensionContext): void {
   // The keychain copy of the sessions: SecretStorage is the OS keychain (or VS Code's encrypted store).
   const vault = new SessionVault(context.secrets, { log: (line) => output.warn(line) });
   const sync = new SessionSync(vault, { enabled: () => readSettings().persistSessions, log: (line) => output.info(line) });
+  // The sidecar's credentials endpoint in every new terminal and task (awsflowSts.terminalCredentials).
+  const terminals = new TerminalCredentials(context.environmentVariableCollection, () => readSettings().terminalCredentials, output);
   const supervisor: Supervisor = new Supervisor({
     binary: () => resolveBinary(context.extensionPath, process.platform, process.arch, readSettings().sidecarPath),
     settings: () => sidecarSettings(readSettings()),
@@ -33,12 +37,16 @@ export function activate(context: vscode.ExtensionContext): void {
       if (state === "running") {
         ctx.sidecarStarted = true;
         void ctx.loadSessions();
+        void ctx.loadSsoSessions();
       } else if (state === "starting") {
         // A new sidecar run: its sessions may warn about expiring again.
         ctx.expiryWarned.clear();
       } else if (state === "stopped" || state === "failed") {
         // Sessions live in the sidecar's memory: they end with its process (the keychain copy stays).
         ctx.setSessions(undefined);
+        ctx.setSsoSessions(undefined);
+        // The endpoint's URL and token died with it: new terminals must not get a dead one.
+        terminals.clear("the sidecar stopped");
       }
     },
     // Before any caller gets the new sidecar, so the first call after a restart sees the restored sessions.
@@ -49,11 +57,14 @@ export function activate(context: vscode.ExtensionContext): void {
         // The sidecar works without them; the copies stay in the keychain for the next start.
         output.warn(`could not restore the stored sessions: ${err instanceof Error ? err.message : String(err)}`);
       }
+      // Before anyone gets the new sidecar, so a terminal opened after the first call already has it.
+      await terminals.apply(client);
     },
     onNotification: (method, params, client) => onNotification(ctx, method, params, client),
     onRequest: (method, params, token): Promise<unknown> => onRequest(ctx, method, params, token),
   });
   const ctx: StsContext = new StsContext(context, output, supervisor, sync);
+  ctx.terminals = terminals;
   current = ctx;
   const statusBar = new SessionStatusBar(ctx);
   ctx.statusBar = statusBar;
@@ -71,6 +82,10 @@ export function activate(context: vscode.ExtensionContext): void {
 // Only the method and the session's name and reason are logged: params carry no secrets by contract,
 // but a log line is no place to find out otherwise.
 function onNotification(ctx: StsContext, method: string, params: unknown, client: SidecarClient): void {
+  if (method === METHODS.ssoChanged) {
+    onSsoChanged(ctx, params);
+    return;
+  }
   if (method !== METHODS.sessionsChanged) {
     ctx.output.debug(`sidecar notification ${method}`);
     return;
@@ -88,11 +103,14 @@ function onNotification(ctx: StsContext, method: string, params: unknown, client
 
 async function onRequest(ctx: StsContext, method: string, params: unknown, token: CancellationLike): Promise<unknown> {
   if (method === METHODS.mfaTokenCode) return askMfaCode(ctx, params, token);
+  // Answered at once: the code notification stays up while the sidecar polls.
+  if (method === METHODS.ssoAuthorize) return onAuthorize(ctx, params);
   throw new SidecarError(`the extension does not handle ${method}`, ERROR_CODES.MethodNotFound, { kind: "protocol" });
 }
 
 function onSettingsChanged(ctx: StsContext, e: vscode.ConfigurationChangeEvent): void {
   if (e.affectsConfiguration(`${SECTION}.persistSessions`)) onPersistChanged(ctx);
+  if (e.affectsConfiguration(`${SECTION}.terminalCredentials`)) onTerminalCredentialsChanged(ctx);
   if (!e.affectsConfiguration(SECTION) || !ctx.supervisor.running) return;
   if (e.affectsConfiguration(`${SECTION}.sidecarPath`)) {
     ctx.output.info("sidecar path changed; restarting the sidecar");
@@ -117,6 +135,21 @@ function onPersistChanged(ctx: StsContext): void {
     .client()
     .then((client) => ctx.sync.saveAll(client, list))
     .catch((err: unknown) => ctx.logError("persistSessions", err));
+}
+
+/** Off: the variables go now. On: a running sidecar's endpoint is handed out now (a stopped one's at its start). */
+function onTerminalCredentialsChanged(ctx: StsContext): void {
+  const terminals = ctx.terminals;
+  if (!terminals) return;
+  if (!readSettings().terminalCredentials) {
+    terminals.clear("awsflowSts.terminalCredentials was turned off");
+    return;
+  }
+  if (!ctx.supervisor.running) return;
+  void ctx
+    .client()
+    .then((client) => terminals.apply(client))
+    .catch((err: unknown) => ctx.logError("terminalCredentials", err));
 }
 
 /** Routes the sidecar's JSON log lines by level; the sidecar's own logLevel setting already filters them. */

@@ -277,6 +277,22 @@ export const METHODS = {
   sessionsChanged: "sessions/changed",
   /** server-to-client request: Sent by the sidecar when a call needs an MFA code that was not given; the client asks the user privately. An error answer (or $/cancelRequest) cancels the call. */
   mfaTokenCode: "mfa/tokenCode",
+  /** request: The IAM Identity Center sign-ins the shared config names (sso-session sections and legacy SSO profiles), with whether each is signed in and until when; never tokens. */
+  ssoList: "sso/list",
+  /** request: Signs in to IAM Identity Center with the device flow: asks the client to show the code (sso/authorize), polls until the user approves, and writes the token cache where the AWS CLI and the SDKs read it. $/cancelRequest stops the polling. */
+  ssoLogin: "sso/login",
+  /** request: The accounts and roles the signed-in user may use (every page). */
+  ssoAccounts: "sso/accounts",
+  /** request: Stores a session of an account's role from the sign-in (GetRoleCredentials); it is refreshed from the sign-in without a human. */
+  ssoUseRole: "sso/useRole",
+  /** request: Signs out: Logout on the portal, the token cache file removed, the sign-in's sessions forgotten. */
+  ssoLogout: "sso/logout",
+  /** request: The loopback container-credentials endpoint (started on first use) that serves the active session, or /session/NAME a named one, to terminals and tasks: its URL and the bearer token it demands. */
+  credentialsEndpoint: "credentials/endpoint",
+  /** server-to-client request: Sent by the sidecar during sso/login: the client shows the user code and the verification link and answers at once; an error answer ends the sign-in. The user dismissing it is the client cancelling its sso/login call. */
+  ssoAuthorize: "sso/authorize",
+  /** server-to-client notification: Sent by the sidecar when a sign-in starts, is refreshed, expires or is signed out (once, not per failing call). */
+  ssoChanged: "sso/changed",
   /** notification: Cancels the call with that id, including its HTTP request to STS. */
   cancelRequest: "$/cancelRequest",
 } as const;
@@ -298,6 +314,7 @@ export const ERROR_CODES = {
   CredentialsUnavailable: 1004,
   NetworkError: 1005,
   EndpointUnsupported: 1006,
+  SignInRequired: 1007,
 } as const;
 
 export interface ClientInfo {
@@ -524,6 +541,111 @@ export interface CancelParams {
   id: unknown;
 }
 
+export interface SsoSessionList {
+  sessions: SsoSessionInfo[];
+}
+
+/** One IAM Identity Center sign-in without its tokens. */
+export interface SsoSessionInfo {
+  /** The sso-session name, or the legacy profile's name. */
+  name: string;
+  startUrl: string;
+  region: string;
+  /** A profile with sso_start_url and no sso-session section. */
+  legacy?: boolean;
+  /** The config profiles that use it. */
+  profiles?: string[];
+  /** A cached token is valid now, or can be refreshed. */
+  signedIn: boolean;
+  /** When the cached access token expires (RFC 3339), if there is one. */
+  expiresAt?: string;
+  /** The cache holds a refresh token. */
+  refreshable?: boolean;
+}
+
+export interface SsoLoginParams {
+  /** The sso-session section to sign in with. */
+  ssoSession?: string;
+  /** Or a profile that names one (sso_session) or a legacy SSO profile. */
+  profile?: string;
+  /** Or a start URL (with region and ssoSession): a new [sso-session] section is written to the shared config first. */
+  startUrl?: string;
+  /** The Identity Center Region, with startUrl. */
+  region?: string;
+}
+
+export interface SsoLoginResult {
+  ssoSession: string;
+  startUrl: string;
+  region: string;
+  expiresAt: string;
+  /** A new sso-session section was written to the shared config. */
+  configWritten?: boolean;
+}
+
+export interface SsoSessionParams {
+  ssoSession: string;
+}
+
+export interface SsoAccountList {
+  ssoSession: string;
+  accounts: SsoAccount[];
+  /** The portal holds more accounts, or an account more roles, than the sidecar lists (1000 accounts, 200 roles each); the first ones are listed. */
+  truncated?: boolean;
+}
+
+export interface SsoAccount {
+  accountId: string;
+  accountName: string;
+  emailAddress?: string;
+  roles: string[];
+}
+
+export interface SsoUseRoleParams {
+  ssoSession: string;
+  accountId: string;
+  roleName: string;
+  /** The name to store the session under (default: the role name and account). */
+  sessionName?: string;
+  /** Also make it the default identity. */
+  use?: boolean;
+}
+
+export interface SsoLogoutResult {
+  ssoSession: string;
+  forgotten: string[];
+  cacheRemoved: boolean;
+  /** Set when the portal's Logout failed: why (the sign-in was removed here anyway). */
+  message?: string;
+}
+
+export interface SsoAuthorizeParams {
+  ssoSession: string;
+  startUrl: string;
+  verificationUri: string;
+  /** The verification link with the code in it: what Open Browser opens. */
+  verificationUriComplete: string;
+  /** The code the user checks in the browser; not a secret (the device code is, and is never sent). */
+  userCode: string;
+  expiresAt: string;
+}
+
+export interface SsoChangedParams {
+  ssoSession: string;
+  /** signedIn, refreshed, expired or signedOut. */
+  state: string;
+  expiresAt?: string;
+  /** A sentence for the user, without secrets. */
+  message?: string;
+}
+
+export interface CredentialsEndpoint {
+  /** http://127.0.0.1:PORT/ (the active session); add session/NAME for a named one. */
+  url: string;
+  /** The bearer token the endpoint demands (256 random bits): for AWS_CONTAINER_AUTHORIZATION_TOKEN only, never shown. */
+  authorizationToken: string;
+}
+
 /** The data member of every error this server sends. */
 export interface ErrorData {
   kind: string;
@@ -531,4 +653,6 @@ export interface ErrorData {
   requestId?: string;
   hint?: string;
   command?: string;
+  /** With kind signin: the sign-in that is needed. */
+  ssoSession?: string;
 }

@@ -9,6 +9,8 @@ export interface ExtensionSettings extends Settings {
   sidecarPath: string;
   /** Keep a copy of each session in the OS keychain (SecretStorage) so a restart keeps it. */
   persistSessions: boolean;
+  /** Hand the sidecar's credentials endpoint to every new integrated terminal and task. */
+  terminalCredentials: boolean;
 }
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -43,6 +45,7 @@ export function parseSettings(get: (key: string) => unknown): ExtensionSettings 
     confirmCredentialCommands: get("confirmCredentialCommands") !== false,
     sidecarPath: str("sidecarPath") ?? "",
     persistSessions: get("persistSessions") !== false,
+    terminalCredentials: get("terminalCredentials") !== false,
   };
 }
 

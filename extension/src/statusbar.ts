@@ -1,14 +1,17 @@
-// The status bar item: the active identity and its time left. It only draws what the context
-// already knows, so it never starts the sidecar; it appears once the sidecar has run.
+// The status bar items: the active identity and its time left, and beside it the IAM Identity Center
+// sign-in and its token's time left. They only draw what the context already knows, so they never
+// start the sidecar; they appear once the sidecar has run (the sign-in only when the config names one).
 import * as vscode from "vscode";
 import type { StsContext } from "./context";
 import { expiryWarning, statusBarText } from "./sessiontext";
+import { ssoStatusText } from "./ssotext";
 import type { SessionsChangedParams } from "./protocol.gen";
 
 const TICK_MS = 30_000;
 
 export class SessionStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
+  private readonly ssoItem: vscode.StatusBarItem;
   private timer: NodeJS.Timeout | undefined;
   private disposed = false;
 
@@ -16,23 +19,38 @@ export class SessionStatusBar implements vscode.Disposable {
     this.item = vscode.window.createStatusBarItem("awsflowSts.session", vscode.StatusBarAlignment.Left, 100);
     this.item.name = "AWS STS session";
     this.item.command = "awsflowSts.switchSession";
+    // Just right of the session item (higher priority is further left).
+    this.ssoItem = vscode.window.createStatusBarItem("awsflowSts.sso", vscode.StatusBarAlignment.Left, 99);
+    this.ssoItem.name = "AWS IAM Identity Center sign-in";
   }
 
   render(): void {
     if (this.disposed) return;
     if (!this.ctx.sidecarStarted) {
       this.item.hide();
+      this.ssoItem.hide();
       this.stopTimer();
       return;
     }
+    const now = Date.now();
+    const sso = ssoStatusText(this.ctx.ssoSessions, now);
+    if (sso) {
+      this.ssoItem.text = sso.text;
+      this.ssoItem.tooltip = sso.tooltip;
+      this.ssoItem.command = sso.signedIn ? "awsflowSts.ssoUseRole" : "awsflowSts.ssoSignIn";
+      this.ssoItem.backgroundColor = sso.warning ? new vscode.ThemeColor("statusBarItem.warningBackground") : undefined;
+      this.ssoItem.show();
+    } else {
+      this.ssoItem.hide();
+    }
     const active = this.ctx.activeSession;
-    const { text, tooltip, warning } = statusBarText(active, Date.now());
+    const { text, tooltip, warning } = statusBarText(active, now);
     this.item.text = text;
     this.item.tooltip = tooltip;
     this.item.backgroundColor = warning ? new vscode.ThemeColor("statusBarItem.warningBackground") : undefined;
     this.item.show();
-    // The countdown only moves while a session is active; the base identity has nothing to count.
-    if (active) this.startTimer();
+    // The countdowns only move while a session is active or a sign-in holds a token; else nothing to count.
+    if (active || sso?.signedIn) this.startTimer();
     else this.stopTimer();
   }
 
@@ -73,5 +91,6 @@ export class SessionStatusBar implements vscode.Disposable {
     this.disposed = true;
     this.stopTimer();
     this.item.dispose();
+    this.ssoItem.dispose();
   }
 }

@@ -2,11 +2,14 @@
 // the model as text it can act on (never thrown), except a cancelled turn, which VS Code expects as
 // a CancellationError.
 import * as vscode from "vscode";
+import { promptSignIn } from "./commands/sso";
 import type { StsContext } from "./context";
 import { isMinting } from "./contract";
+import { signInNeeded } from "./errortext";
 import { confirmation, invocationMessage } from "./invocation";
 import { validateParams } from "./precheck";
 import { COMMANDS, TOOL_NAME } from "./protocol.gen";
+import { signInToolText } from "./ssotext";
 
 /** What the model sends; checked at run time, since a model can send anything. */
 export interface ToolInput {
@@ -64,7 +67,13 @@ export class StsTool implements vscode.LanguageModelTool<ToolInput> {
       return textResult(result.text);
     } catch (err) {
       if (token.isCancellationRequested) throw new vscode.CancellationError();
-      return textResult(this.ctx.logError(`STSTool ${command}`, err));
+      const text = this.ctx.logError(`STSTool ${command}`, err);
+      const signIn = signInNeeded(err);
+      if (!signIn) return textResult(text);
+      // Only the user can sign in: they get one notification (a click starts the sign-in); the model
+      // is told what happened and that it can retry once the user says they signed in.
+      promptSignIn(this.ctx, signIn.ssoSession);
+      return textResult(signInToolText(text, signIn.ssoSession));
     }
   }
 }

@@ -1,7 +1,7 @@
-// The four commands that hand a session's secrets out of the sidecar, each only after a modal
-// confirmation: as environment variables on the clipboard, in a new terminal, as a profile of the
-// shared credentials file, and as credential_process JSON. What they return and log names the
-// session, never a secret.
+// The commands that hand a session out of the sidecar, each only after a modal confirmation: its
+// secrets as environment variables on the clipboard, as a profile of the shared credentials file and
+// as credential_process JSON, and a terminal bound to it through the sidecar's credentials endpoint
+// (no secret in its environment). What they return and log names the session, never a secret.
 import * as os from "node:os";
 import * as vscode from "vscode";
 import { SidecarError } from "../client";
@@ -21,7 +21,8 @@ import {
   type Shell,
 } from "../export";
 import { timeLeft } from "../sessiontext";
-import { ERROR_CODES, type ExportedSession, type WriteProfileResult } from "../protocol.gen";
+import { endpointProblem, sessionTerminalEnv } from "../terminalenv";
+import { ERROR_CODES, tokenNotCredentials, type ExportedSession, type WriteProfileResult } from "../protocol.gen";
 import { Dismissed, input, pick, type Args, type CommandResult } from "./ui";
 
 /**
@@ -125,27 +126,38 @@ export async function copyEnv(ctx: StsContext, args: Args | undefined): Promise<
   return `Copied ${count} variables for ${shell}`;
 }
 
+/**
+ * A terminal bound to one session through the sidecar's credentials endpoint (url + session/NAME):
+ * programs in it get the session's credentials, refreshed, for as long as the sidecar runs. Its
+ * environment holds the endpoint's URL and token, never a secret key.
+ */
 export async function openTerminal(ctx: StsContext, args: Args | undefined): Promise<CommandResult> {
-  const name = await chooseSession(ctx, args, "Open a terminal with a session");
+  const name = await chooseSession(ctx, args, "Open a terminal bound to a session");
   if (name === undefined) return "No session to export";
-  const s = await exported(ctx, name);
-  const vars = exportStep(() => envAssignments(s));
+  const client = await ctx.client();
+  const list = await client.listSessions();
+  ctx.setSessions(list);
+  const s = list.sessions.find((x) => x.name === name);
+  if (!s) throw validation(`No stored session is named ${JSON.stringify(name)}; run List Sessions to see them.`);
+  if (s.kind === "token") throw validation(`The ${tokenNotCredentials(s.name, "back a terminal")}.`);
+  if (!exportable(s, Date.now())) throw validation(`Session '${s.name}' has expired; run ${s.command} again to make a new session.`);
   await confirm(
     args,
-    `Open a terminal with the secret credentials of session ${s.name}?`,
-    `Programs run in it can ${whoUntil(s)}. The terminal gets them as environment variables; nothing secret is printed.`,
+    `Open a terminal bound to session ${s.name}?`,
+    `Programs run in it act as ${s.arn ?? `session ${s.name}`}, with the session's credentials fetched from the awsflow-sts sidecar's local endpoint (refreshed, for as long as the sidecar runs). No secret key is put in the terminal's environment.`,
     "Open Terminal",
   );
-  const env: Record<string, string | null> = Object.fromEntries(vars);
-  // null unsets: a token or profile inherited from VS Code's own environment would mix with these keys.
-  env.AWS_SESSION_TOKEN ??= null;
-  env.AWS_SECURITY_TOKEN = null;
-  env.AWS_PROFILE = null;
-  env.AWS_DEFAULT_PROFILE = null;
+  const endpoint = await client.credentialsEndpoint();
+  const problem = endpointProblem(endpoint);
+  if (problem) throw validation(`The terminal was not opened: ${problem}.`);
+  // VS Code applies awsflowSts.terminalCredentials' variables over this terminal's own env too; while
+  // they prepend this endpoint's URL, the terminal carries only its session's path.
+  const prepended = ctx.terminals?.prepends(endpoint.url) ?? false;
+  const env = sessionTerminalEnv(endpoint, s.name, s.region ?? ctx.settings().region, os.devNull, prepended);
   const terminal = vscode.window.createTerminal({ name: `AWS: ${s.name}`, env });
   terminal.show();
-  ctx.output.info(`opened a terminal with session ${s.name}`);
-  return `Opened terminal "AWS: ${s.name}" with ${vars.length} variables`;
+  ctx.output.info(`opened a terminal bound to session ${s.name} through the credentials endpoint`);
+  return `Opened terminal "AWS: ${s.name}" bound to session ${s.name} through the sidecar's credentials endpoint`;
 }
 
 export async function credentialProcess(ctx: StsContext, args: Args | undefined): Promise<CommandResult> {

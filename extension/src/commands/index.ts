@@ -8,6 +8,8 @@ import { copyEnv, credentialProcess, openTerminal, writeProfile } from "./export
 import { decodeAuthorizationMessage, getAccessKeyInfo, whoAmI } from "./identity";
 import { assumeRole, assumeRoleWithSAML, assumeRoleWithWebIdentity, assumeRoot } from "./roles";
 import { forgetSession, listSessions, switchSession } from "./sessions";
+import { promptSignIn, ssoSignIn, ssoSignOut, ssoUseRole } from "./sso";
+import { signInNeeded } from "../errortext";
 import { getDelegatedAccessToken, getFederationToken, getSessionToken, getWebIdentityToken } from "./tokens";
 import { Dismissed, toArgs, type CommandHandler, type CommandResult } from "./ui";
 
@@ -31,6 +33,9 @@ export const COMMAND_HANDLERS: Readonly<Record<string, CommandHandler>> = {
   "awsflowSts.openTerminal": openTerminal,
   "awsflowSts.writeProfile": writeProfile,
   "awsflowSts.credentialProcess": credentialProcess,
+  "awsflowSts.ssoSignIn": ssoSignIn,
+  "awsflowSts.ssoSignOut": ssoSignOut,
+  "awsflowSts.ssoUseRole": ssoUseRole,
   "awsflowSts.showLog": showLog,
   "awsflowSts.restartSidecar": restartSidecar,
 };
@@ -43,6 +48,12 @@ export function registerCommands(ctx: StsContext): vscode.Disposable[] {
       } catch (err) {
         if (err instanceof Dismissed) return undefined;
         const text = ctx.logError(id, err);
+        const signIn = signInNeeded(err);
+        if (signIn) {
+          // The one "Sign in to …" notification instead of an error toast per failing command.
+          promptSignIn(ctx, signIn.ssoSession);
+          return text;
+        }
         // Not awaited: the notification stays until dismissed, and the caller wants the text now.
         void vscode.window.showErrorMessage(text, "Show Log").then((choice) => {
           if (choice) ctx.output.show(true);

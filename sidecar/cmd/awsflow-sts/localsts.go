@@ -61,15 +61,7 @@ func localSTS(args []string, stdout, stderr io.Writer) int {
 	endpoint := "http://" + ln.Addr().String()
 	warnExposure(stderr, ln.Addr(), *allowRemoteDemo)
 	srv.SetBaseURL(endpoint)
-	demo := srv.Demo()
-	if err := json.NewEncoder(stdout).Encode(map[string]string{
-		"endpoint":        endpoint,
-		"region":          demo.Region,
-		"accessKeyId":     demo.AccessKeyID,
-		"secretAccessKey": demo.SecretAccessKey,
-		"roleArn":         demo.RoleArn,
-		"account":         demo.Account,
-	}); err != nil {
+	if err := json.NewEncoder(stdout).Encode(announcement(endpoint, srv.Demo())); err != nil {
 		return 1
 	}
 	httpSrv := srv.HTTPServer()
@@ -89,6 +81,33 @@ func localSTS(args []string, stdout, stderr io.Writer) int {
 		<-served
 	}
 	return 0
+}
+
+// announcement is the first stdout line: the endpoint and the demo identity, and when the config
+// has Identity Center users what a client needs to sign in by the device flow: the start URL and
+// region of an sso-session, the OIDC and portal endpoint (the same server: set
+// AWS_ENDPOINT_URL_SSO_OIDC and AWS_ENDPOINT_URL_SSO, or a [services] section, to it), the user
+// to approve as at the approve URL, and that user's first account and permission set.
+func announcement(endpoint string, demo localsts.DemoIdentity) map[string]string {
+	a := map[string]string{
+		"endpoint":        endpoint,
+		"region":          demo.Region,
+		"accessKeyId":     demo.AccessKeyID,
+		"secretAccessKey": demo.SecretAccessKey,
+		"roleArn":         demo.RoleArn,
+		"account":         demo.Account,
+	}
+	if demo.SSOStartURL != "" {
+		a["ssoStartUrl"] = demo.SSOStartURL
+		a["ssoRegion"] = demo.Region
+		a["ssoOidcEndpoint"] = endpoint
+		a["ssoPortalEndpoint"] = endpoint
+		a["ssoApproveUrl"] = endpoint + localsts.SSOApprovePath
+		a["ssoUser"] = demo.SSOUser
+		a["ssoAccountId"] = demo.SSOAccount
+		a["ssoRoleName"] = demo.SSOPermissionSet
+	}
+	return a
 }
 
 // warnExposure tells the user, on stderr, when the local STS listens where other hosts can reach

@@ -1,6 +1,9 @@
 // Command demo is `make demo`: it starts the embedded local STS and `awsflow-sts serve`, drives the
 // sidecar over JSON-RPC exactly as the extension does, runs every STSTool command (sessions, role
 // chaining, a denied AssumeRole, an encoded denial explained), and prints what the model would see.
+// It then signs in to the local IAM Identity Center (approving the code itself), picks roles from
+// the portal, and runs programs that get the active session's credentials from the sidecar's
+// container-credentials endpoint, before and after a session switch.
 // It checks along the way that no secret reached that output, stops what it started, and exits 0.
 package main
 
@@ -28,7 +31,11 @@ import (
 
 func main() {
 	bin := flag.String("bin", "bin/awsflow-sts", "the awsflow-sts binary")
+	whoami := flag.Bool("whoami", false, "print the ARN the SDK's default credential chain gets, as a program in a terminal would (the demo runs itself so)")
 	flag.Parse()
+	if *whoami {
+		os.Exit(whoAmI())
+	}
 	if err := run(*bin); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
@@ -43,6 +50,14 @@ type localInfo struct {
 	SecretAccessKey string `json:"secretAccessKey"`
 	RoleArn         string `json:"roleArn"`
 	Account         string `json:"account"`
+	SSOStartURL     string `json:"ssoStartUrl"`
+	SSORegion       string `json:"ssoRegion"`
+	SSOOIDCEndpoint string `json:"ssoOidcEndpoint"`
+	SSOPortal       string `json:"ssoPortalEndpoint"`
+	SSOApproveURL   string `json:"ssoApproveUrl"`
+	SSOUser         string `json:"ssoUser"`
+	SSOAccountID    string `json:"ssoAccountId"`
+	SSORoleName     string `json:"ssoRoleName"`
 }
 
 // demo holds what the run started and everything the model saw.
@@ -86,6 +101,9 @@ func run(bin string) error {
 	defer func() { stopSidecar(d.conn) }()
 
 	if err := d.script(); err != nil {
+		return err
+	}
+	if err := d.identityCenter(); err != nil {
 		return err
 	}
 	if err := d.checkSecrets(); err != nil {
@@ -206,7 +224,8 @@ func (d *demo) printEvents() {
 	}
 }
 
-// takeEvents describes the MFA prompts and session changes the sidecar sent since the last take.
+// takeEvents describes the MFA prompts, session changes and sign-in changes the sidecar sent since
+// the last take.
 func (d *demo) takeEvents() []string {
 	all := d.conn.Events()
 	var out []string
@@ -220,6 +239,10 @@ func (d *demo) takeEvents() []string {
 			var p protocol.SessionsChangedParams
 			_ = json.Unmarshal(m.Params, &p)
 			out = append(out, fmt.Sprintf("sessions/changed %s %s", p.Reason, p.Session))
+		case m.Method == protocol.MethodSsoChanged && m.IsNotification():
+			var p protocol.SsoChangedParams
+			_ = json.Unmarshal(m.Params, &p)
+			out = append(out, fmt.Sprintf("sso/changed %s %s (the status bar shows the sign-in)", p.SsoSession, p.State))
 		}
 	}
 	d.heard = len(all)
@@ -353,8 +376,9 @@ func startLocalSTS(bin string) (*exec.Cmd, localInfo, error) {
 	return cmd, info, nil
 }
 
-// scratchProfile writes an AWS profile "demo" with the local STS's demo user, and returns the
-// sidecar's environment pointing at it (and at nothing of the user's own).
+// scratchProfile writes an AWS profile "demo" with the local STS's demo user, a role profile, and
+// an IAM Identity Center sign-in (sso-session) of the local STS, and returns the sidecar's
+// environment pointing at them (and at nothing of the user's own).
 func scratchProfile(dir string, l localInfo) ([]string, error) {
 	creds := filepath.Join(dir, "credentials")
 	conf := filepath.Join(dir, "config")
@@ -362,17 +386,21 @@ func scratchProfile(dir string, l localInfo) ([]string, error) {
 		return nil, err
 	}
 	config := "[profile demo]\nregion = " + l.Region + "\n\n" +
-		"[profile partner]\nrole_arn = arn:aws:iam::" + l.Account + ":role/Partner\nsource_profile = demo\nexternal_id = " + localsts.DemoExternalID + "\n"
+		"[profile partner]\nrole_arn = arn:aws:iam::" + l.Account + ":role/Partner\nsource_profile = demo\nexternal_id = " + localsts.DemoExternalID + "\n" +
+		ssoConfig(l)
 	if err := os.WriteFile(conf, []byte(config), 0o600); err != nil {
 		return nil, err
 	}
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "HOME=") {
 			env = append(env, kv)
 		}
 	}
-	return append(env, "AWS_SHARED_CREDENTIALS_FILE="+creds, "AWS_CONFIG_FILE="+conf, "AWS_EC2_METADATA_DISABLED=true"), nil
+	// HOME is the scratch directory, so the sign-in's token cache (~/.aws/sso/cache) is the demo's;
+	// the Identity Center endpoints are the local STS.
+	return append(env, "HOME="+dir, "AWS_SHARED_CREDENTIALS_FILE="+creds, "AWS_CONFIG_FILE="+conf, "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ENDPOINT_URL_SSO_OIDC="+l.SSOOIDCEndpoint, "AWS_ENDPOINT_URL_SSO="+l.SSOPortal), nil
 }
 
 func stop(cmd *exec.Cmd) {
@@ -405,11 +433,14 @@ func (d *demo) startSidecar() error {
 	sidecar.Stderr = os.Stderr
 	sidecar.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	_, code := localsts.DefaultConfig().DemoMFA()
-	p, err := rpctest.Start(sidecar, rpctest.Options{Handler: func(_ context.Context, m *rpctest.Message) (any, *rpctest.Error) {
-		if m.Method != protocol.MethodMfaTokenCode {
-			return nil, &rpctest.Error{Code: rpctest.CodeMethodNotFound, Message: "the demo does not answer " + m.Method}
+	p, err := rpctest.Start(sidecar, rpctest.Options{Handler: func(ctx context.Context, m *rpctest.Message) (any, *rpctest.Error) {
+		switch m.Method {
+		case protocol.MethodMfaTokenCode:
+			return protocol.MfaTokenCodeResult{TokenCode: code}, nil
+		case protocol.MethodSsoAuthorize:
+			return nil, d.answerAuthorize(ctx, m)
 		}
-		return protocol.MfaTokenCodeResult{TokenCode: code}, nil
+		return nil, &rpctest.Error{Code: rpctest.CodeMethodNotFound, Message: "the demo does not answer " + m.Method}
 	}})
 	if err != nil {
 		return fmt.Errorf("start sidecar: %w", err)

@@ -93,11 +93,7 @@ func withValue(l line, value string) line {
 // edit returns old with creds written into profile, and whether the profile was added.
 func edit(old []byte, profile string, creds Credentials, overwriteLongTerm bool) ([]byte, bool, error) {
 	lines := splitLines(old)
-	// Added lines follow the file's style so that a CRLF file stays CRLF for editors that care.
-	nl := "\n"
-	if bytes.Contains(old, []byte("\r\n")) {
-		nl = "\r\n"
-	}
+	nl := newline(old)
 	want := []line{
 		{text: keyAccessKeyID + " = " + creds.AccessKeyID, eol: nl},
 		{text: keySecretKey + " = " + creds.SecretAccessKey, eol: nl},
@@ -108,21 +104,7 @@ func edit(old []byte, profile string, creds Credentials, overwriteLongTerm bool)
 
 	start, end := findSection(lines, profile)
 	if start < 0 {
-		var b bytes.Buffer
-		b.Write(old)
-		if n := len(lines); n > 0 {
-			if lines[n-1].eol == "" {
-				b.WriteString(nl)
-			}
-			if classify(lines[n-1].text).kind != kindBlank {
-				b.WriteString(nl)
-			}
-		}
-		b.WriteString("[" + profile + "]" + nl)
-		for _, l := range want {
-			b.WriteString(l.text + l.eol)
-		}
-		return b.Bytes(), true, nil
+		return appendSection(old, lines, profile, want, nl), true, nil
 	}
 
 	body := make([]parsed, end-start)
@@ -183,6 +165,35 @@ func edit(old []byte, profile string, creds Credentials, overwriteLongTerm bool)
 		b.WriteString(l.text + l.eol)
 	}
 	return b.Bytes(), false, nil
+}
+
+// appendSection returns old with the section [header] and its key lines added at the end, after
+// a blank line; every byte of old is kept.
+func appendSection(old []byte, lines []line, header string, want []line, nl string) []byte {
+	var b bytes.Buffer
+	b.Write(old)
+	if n := len(lines); n > 0 {
+		if lines[n-1].eol == "" {
+			b.WriteString(nl)
+		}
+		if classify(lines[n-1].text).kind != kindBlank {
+			b.WriteString(nl)
+		}
+	}
+	b.WriteString("[" + header + "]" + nl)
+	for _, l := range want {
+		b.WriteString(l.text + l.eol)
+	}
+	return b.Bytes()
+}
+
+// newline is the line ending lines added to old take: CRLF when old has one, so that a CRLF file
+// stays CRLF for editors that care.
+func newline(old []byte) string {
+	if bytes.Contains(old, []byte("\r\n")) {
+		return "\r\n"
+	}
+	return "\n"
 }
 
 // findSection returns the line range [start, end) of the first section named profile, header

@@ -177,7 +177,8 @@ func TestDefaultConfigKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := s.Demo()
-		want := DemoIdentity{AccessKeyID: DemoAccessKeyID, SecretAccessKey: DemoSecretAccessKey, RoleArn: role("Dev"), Region: "us-east-1", Account: DemoAccount}
+		want := DemoIdentity{AccessKeyID: DemoAccessKeyID, SecretAccessKey: DemoSecretAccessKey, RoleArn: role("Dev"), Region: "us-east-1", Account: DemoAccount,
+			SSOStartURL: DemoSSOStartURL, SSOUser: DemoSSOUser, SSOAccount: MemberAccount, SSOPermissionSet: DemoSSOPermissionSet}
 		if d != want {
 			t.Fatalf("Demo() = %+v", d)
 		}

@@ -39,6 +39,16 @@ const (
 	// DemoSSORole is the role Identity Center provisioned for DemoSSOPermissionSet in
 	// MemberAccount.
 	DemoSSORole = "AWSReservedSSO_Developer_0123456789abcdef"
+	// DemoSSOStartURL is the demo Identity Center's start URL, the sso_start_url of a profile or
+	// sso-session that signs in to it. Its host is reserved (.invalid): the start URL only names
+	// the instance, and every call goes to the local STS through the endpoint settings.
+	DemoSSOStartURL = "https://localsts.invalid/start"
+	// DemoSSOReadOnlyPermissionSet is the second permission set alice is assigned, in
+	// DemoAccount.
+	DemoSSOReadOnlyPermissionSet = "ReadOnly"
+	// DemoSSOReadOnlyRole is the role Identity Center provisioned for
+	// DemoSSOReadOnlyPermissionSet in DemoAccount.
+	DemoSSOReadOnlyRole = "AWSReservedSSO_ReadOnly_a1b2c3d4e5f60718"
 )
 
 // The default config's other users' keys.
@@ -73,9 +83,12 @@ func trust(statements ...string) json.RawMessage {
 //     Auditor (trusts the account, may decode messages), SamlDev (SAML provider DemoIdP, whose
 //     IdP the server generates), WebDev (the built-in OIDC issuer, audience DemoOIDCClientID);
 //   - trade-in tokens "localsts-demo-trade-in-1" and "-2" for Dev;
-//   - IAM Identity Center: the SSO user alice (token DemoSSOAccessToken) is assigned permission
-//     set Developer in 111122223333, whose role DemoSSORole trusts nobody (only GetRoleCredentials
-//     issues its sessions).
+//   - IAM Identity Center at DemoSSOStartURL: the user alice signs in by the device flow and is
+//     assigned permission set Developer in 111122223333 (role DemoSSORole) and ReadOnly in
+//     123456789012 (role DemoSSOReadOnlyRole); both roles trust nobody, so only
+//     GetRoleCredentials issues their sessions. The fixed access token DemoSSOAccessToken stands
+//     for a sign-in of alice made elsewhere, assigned Developer only. The portal names the
+//     accounts "Demo" and "Member".
 //
 // Each call returns a fresh copy the caller may change.
 func DefaultConfig() *Config {
@@ -114,6 +127,8 @@ func DefaultConfig() *Config {
 					`"Condition":{"StringEquals":{"` + OIDCPlaceholder + `:aud":"` + DemoOIDCClientID + `"}}}`)},
 			{Account: MemberAccount, Name: DemoSSORole, Trust: trust(
 				`{"Sid":"OnlyIdentityCenter","Effect":"Deny","Principal":"*","Action":"sts:*"}`)},
+			{Account: acct, Name: DemoSSOReadOnlyRole, Trust: trust(
+				`{"Sid":"OnlyIdentityCenter","Effect":"Deny","Principal":"*","Action":"sts:*"}`)},
 		},
 		SAMLProviders: []SAMLProvider{{Account: acct, Name: "DemoIdP"}},
 		OIDCProviders: []OIDCProvider{{Account: acct, URL: BuiltinOIDC, ClientIDs: []string{DemoOIDCClientID}}},
@@ -124,7 +139,16 @@ func DefaultConfig() *Config {
 		Organization: &Organization{ManagementAccount: acct, Members: []string{MemberAccount}},
 		DecodeRoles:  []string{roleARN(acct, "Auditor")},
 		Demo:         Demo{User: acct + "/alice", Role: roleARN(acct, "Dev")},
-		SSO: &SSO{AccessTokens: []SSOAccessToken{{Token: DemoSSOAccessToken, User: DemoSSOUser,
-			RoleArns: []string{roleARN(MemberAccount, DemoSSORole)}}}},
+		SSO: &SSO{
+			StartURL: DemoSSOStartURL,
+			Users: []SSOUser{{Name: DemoSSOUser,
+				RoleArns: []string{roleARN(MemberAccount, DemoSSORole), roleARN(acct, DemoSSOReadOnlyRole)}}},
+			Accounts: []SSOAccount{
+				{ID: acct, Name: "Demo", Email: "aws-demo@example.com"},
+				{ID: MemberAccount, Name: "Member", Email: "aws-member@example.com"},
+			},
+			AccessTokens: []SSOAccessToken{{Token: DemoSSOAccessToken, User: DemoSSOUser,
+				RoleArns: []string{roleARN(MemberAccount, DemoSSORole)}}},
+		},
 	}
 }

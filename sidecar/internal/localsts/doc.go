@@ -22,6 +22,10 @@
 //     check, a way to mint encoded authorization failure messages, and the demo identity
 //     providers (a SAML IdP and an OIDC issuer) that feed AssumeRoleWithSAML and
 //     AssumeRoleWithWebIdentity.
+//   - IAM Identity Center (see SSO): its OIDC service's device sign-in and refresh, and its portal's
+//     accounts, roles and role credentials. A real Identity Center's sign-in page is replaced by a
+//     route that approves or denies a user code for a configured user.
 //
-// No secret (secret key, session token, assertion, token, MFA code) is ever logged.
+// No secret (secret key, session token, assertion, token, client secret, device code, MFA code)
+// is ever logged.
 package localsts

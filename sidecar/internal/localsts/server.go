@@ -62,6 +62,12 @@ type DemoIdentity struct {
 	Region string
 	// Account is the demo user's account.
 	Account string
+	// SSOStartURL is the Identity Center start URL, empty when the config has no SSO users.
+	SSOStartURL string
+	// SSOUser is the first SSO user, the one a demo signs in as by the device flow.
+	SSOUser string
+	// SSOAccount and SSOPermissionSet are that user's first assignment.
+	SSOAccount, SSOPermissionSet string
 }
 
 // Server is a local STS. It is safe for concurrent use.
@@ -95,6 +101,8 @@ type Server struct {
 	keys     map[string]*credential // access key id → credential, long-term and issued
 	tradeIns map[string]*tradeIn
 	pruned   time.Time
+
+	sso *ssoState // IAM Identity Center's clients, device codes and sign-ins
 }
 
 type userEntry struct {
@@ -146,7 +154,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		accounts:  map[string]*Account{}, users: map[string]*userEntry{}, roles: map[string]*roleEntry{},
 		rootMFA: map[string]map[string]string{}, saml: map[string]*samlProvider{}, org: cfg.Organization,
 		witSigners: map[string]*idp.Signer{}, jwksCache: newJWKSCache(),
-		keys: map[string]*credential{}, tradeIns: map[string]*tradeIn{},
+		keys: map[string]*credential{}, tradeIns: map[string]*tradeIn{}, sso: newSSOState(),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -245,13 +253,21 @@ func mfaMap(devices []MFADevice) map[string]string {
 	return m
 }
 
-// Demo returns the config's demo user's first access key and demo role. Its fields are empty
-// when the config names no demo identity.
+// Demo returns the config's demo user's first access key and demo role, and its first SSO user
+// with that user's first assignment. Its fields are empty when the config names no such
+// identity.
 func (s *Server) Demo() DemoIdentity {
 	d := DemoIdentity{RoleArn: s.cfg.Demo.Role, Region: s.region}
 	acct, name, _ := strings.Cut(s.cfg.Demo.User, "/")
 	if u := s.users[userARN(acct, name)]; u != nil && len(u.cfg.AccessKeys) > 0 {
 		d.AccessKeyID, d.SecretAccessKey, d.Account = u.cfg.AccessKeys[0].ID, u.cfg.AccessKeys[0].Secret, acct
+	}
+	if sso := s.cfg.SSO; sso != nil && len(sso.Users) > 0 {
+		u := sso.Users[0]
+		d.SSOStartURL, d.SSOUser = sso.StartURL, u.Name
+		if a := s.assignments(&ssoIdentity{user: u.Name, roleArns: u.RoleArns[:1]}); len(a) > 0 {
+			d.SSOAccount, d.SSOPermissionSet = a[0].account, a[0].permissionSet
+		}
 	}
 	return d
 }
@@ -291,7 +307,19 @@ func (s *Server) base(r *http.Request) string {
 //	POST /_localsts/oidc/token                             {sub, aud, expiresIn, claims} → {"token", "expiresAt"}
 //	GET  /_localsts/sts/.well-known/openid-configuration   discovery for GetWebIdentityToken's issuer
 //	GET  /_localsts/sts/jwks.json                          GetWebIdentityToken's keys (RS256 and ES384)
-//	GET  /federation/credentials                           IAM Identity Center's GetRoleCredentials (AWS's portal API; see SSO)
+//	POST /_localsts/sso/approve                            {userCode, user, deny} → approves or denies a device sign-in
+//	GET  /_localsts/sso/device?user_code=CODE              the device flow's verification page
+//
+// and IAM Identity Center's own APIs (see SSO), reached by the SDKs with AWS_ENDPOINT_URL_SSO_OIDC
+// and AWS_ENDPOINT_URL_SSO (or a [services] section) set to the server's URL:
+//
+//	POST /client/register         OIDC RegisterClient
+//	POST /device_authorization    OIDC StartDeviceAuthorization
+//	POST /token                   OIDC CreateToken (device_code and refresh_token grants)
+//	GET  /federation/credentials  portal GetRoleCredentials
+//	GET  /assignment/accounts     portal ListAccounts
+//	GET  /assignment/roles        portal ListAccountRoles
+//	POST /logout                  portal Logout
 //
 // GetWebIdentityToken's JWTs have iss BASEURL/_localsts/sts; the demo OIDC issuer's tokens have
 // iss BASEURL/_localsts/oidc (see SetBaseURL).
@@ -306,7 +334,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /_localsts/oidc/token", s.localOnly("the demo OIDC issuer", s.handleOIDCToken))
 	mux.HandleFunc("GET /_localsts/sts/.well-known/openid-configuration", s.handleSTSDiscovery)
 	mux.HandleFunc("GET /_localsts/sts/jwks.json", s.handleSTSJWKS)
-	mux.HandleFunc("GET /federation/credentials", s.handleSSOGetRoleCredentials)
+	mux.HandleFunc("POST "+SSOApprovePath, s.localOnly("the Identity Center approval route", s.handleSSOApprove))
+	mux.HandleFunc("GET "+SSODevicePath, s.handleSSODevice)
+	for _, op := range ssoOperations {
+		mux.HandleFunc(op.route, s.ssoHandler(op.action, op.oidc, op.run))
+	}
 	mux.HandleFunc("/_localsts/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such local STS route: " + r.Method + " " + r.URL.Path})
 	})

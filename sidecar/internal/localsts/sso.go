@@ -1,23 +1,63 @@
 package localsts
 
 import (
-	"crypto/subtle"
 	"fmt"
-	"net/http"
+	"net/mail"
+	"net/url"
 	"regexp"
 	"time"
-
-	"go.uber.org/zap"
+	"unicode/utf8"
 )
 
-// SSO is the part of IAM Identity Center that SSO profiles need: the access tokens its portal
-// accepts and the roles each may get. A token stands for what `aws sso login` caches in
-// ~/.aws/sso/cache; the portal's GetRoleCredentials (GET /federation/credentials) trades it for a
-// session of one of its roles, as the SDK does for a profile with sso_account_id and
-// sso_role_name.
+// SSO is the IAM Identity Center the local STS plays: its OIDC service (RegisterClient,
+// StartDeviceAuthorization, CreateToken; see handleOIDC*), through which Users sign in by the
+// device flow, and its portal (GetRoleCredentials, ListAccounts, ListAccountRoles, Logout),
+// which trades an access token for role sessions. Fixed AccessTokens stand for sign-ins made
+// elsewhere, as `aws sso login` caches them in ~/.aws/sso/cache; the portal accepts both kinds.
 type SSO struct {
-	// AccessTokens are the portal's valid access tokens.
-	AccessTokens []SSOAccessToken `json:"accessTokens"`
+	// StartURL is the Identity Center instance's start URL, the sso_start_url of the shared
+	// config; StartDeviceAuthorization accepts only it. Required when Users is set.
+	StartURL string `json:"startUrl,omitempty"`
+	// Users are the Identity Center users who may sign in by the device flow, each approved
+	// through POST /_localsts/sso/approve.
+	Users []SSOUser `json:"users,omitempty"`
+	// Accounts name the accounts ListAccounts shows; an account without an entry is shown with
+	// its alias (or its id) as its name.
+	Accounts []SSOAccount `json:"accounts,omitempty"`
+	// AccessTokens are fixed access tokens the portal accepts besides the ones it issues.
+	AccessTokens []SSOAccessToken `json:"accessTokens,omitempty"`
+	// TokenSeconds is how long an issued access token lasts, 1–86400; 0 means 3600.
+	TokenSeconds int `json:"tokenSeconds,omitempty"`
+	// RefreshTokenSeconds is how long a sign-in lasts, 1–7776000: its refresh token works until
+	// then, and no access token outlives it. 0 means 28800 (Identity Center's default session
+	// duration, 8 hours).
+	RefreshTokenSeconds int `json:"refreshTokenSeconds,omitempty"`
+	// DeviceCodeSeconds is how long a device code waits for approval, 1–3600; 0 means 600.
+	DeviceCodeSeconds int `json:"deviceCodeSeconds,omitempty"`
+	// IntervalSeconds is the polling interval StartDeviceAuthorization asks for, 1–60; 0 means
+	// 1. Polling faster gets slow_down, and adds 5 seconds to that device code's interval.
+	IntervalSeconds int `json:"intervalSeconds,omitempty"`
+	// ClientSeconds is how long a client registration lasts, 60–7776000; 0 means 7776000 (90
+	// days, as Identity Center's).
+	ClientSeconds int `json:"clientSeconds,omitempty"`
+}
+
+// SSOUser is an Identity Center user who signs in by the device flow.
+type SSOUser struct {
+	// Name is the user name, given to the approve route; it becomes the role session name.
+	Name string `json:"name"`
+	// RoleArns are the roles the user is assigned, named as in SSOAccessToken.RoleArns.
+	RoleArns []string `json:"roleArns"`
+}
+
+// SSOAccount is how the portal shows an account.
+type SSOAccount struct {
+	// ID is the account id; it must be in accounts.
+	ID string `json:"id"`
+	// Name is the account name ListAccounts answers, 1–50 characters.
+	Name string `json:"name"`
+	// Email is the account's email address, optional.
+	Email string `json:"email,omitempty"`
 }
 
 // SSOAccessToken is one signed-in Identity Center user's access token and what it may get.
@@ -34,6 +74,45 @@ type SSOAccessToken struct {
 	// a role in roles named AWSReservedSSO_<PermissionSet>_<16 hex digits>, as Identity Center
 	// names the roles it provisions; GetRoleCredentials's role_name is the permission set.
 	RoleArns []string `json:"roleArns"`
+}
+
+// Defaults and bounds of the SSO lifetimes, in seconds.
+const (
+	defaultSSOTokenSeconds      = 3600
+	defaultSSORefreshSeconds    = 8 * 3600
+	defaultSSODeviceCodeSeconds = 600
+	defaultSSOIntervalSeconds   = 1
+	defaultSSOClientSeconds     = 90 * 24 * 3600
+)
+
+// ssoLifetime is one configurable lifetime: its JSON name, value, default and bounds.
+type ssoLifetime struct {
+	name          string
+	value         int
+	def, min, max int
+}
+
+func (s *SSO) lifetimes() []ssoLifetime {
+	return []ssoLifetime{
+		{"tokenSeconds", s.TokenSeconds, defaultSSOTokenSeconds, 1, 86400},
+		{"refreshTokenSeconds", s.RefreshTokenSeconds, defaultSSORefreshSeconds, 1, 90 * 24 * 3600},
+		{"deviceCodeSeconds", s.DeviceCodeSeconds, defaultSSODeviceCodeSeconds, 1, 3600},
+		{"intervalSeconds", s.IntervalSeconds, defaultSSOIntervalSeconds, 1, 60},
+		{"clientSeconds", s.ClientSeconds, defaultSSOClientSeconds, 60, 90 * 24 * 3600},
+	}
+}
+
+// seconds returns the lifetime named name, its default when unset.
+func (s *SSO) seconds(name string) time.Duration {
+	for _, l := range s.lifetimes() {
+		if l.name == name {
+			if l.value == 0 {
+				return time.Duration(l.def) * time.Second
+			}
+			return time.Duration(l.value) * time.Second
+		}
+	}
+	panic("localsts: no SSO lifetime " + name)
 }
 
 // ssoSessionSeconds is how long issued credentials last: the permission set's default session
@@ -67,8 +146,47 @@ func (v *configCheck) sso() {
 	if s == nil {
 		return
 	}
-	if len(s.AccessTokens) == 0 {
-		v.errorf("sso.accessTokens: at least one access token is required")
+	if len(s.AccessTokens) == 0 && len(s.Users) == 0 {
+		v.errorf("sso: at least one user (sso.users) or access token (sso.accessTokens) is required")
+	}
+	if s.StartURL != "" || len(s.Users) > 0 {
+		u, err := url.Parse(s.StartURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(s.StartURL) > 1024 {
+			v.errorf("sso.startUrl: %q must be an https:// URL like https://d-1234567890.awsapps.com/start (required with sso.users)", s.StartURL)
+		}
+	}
+	for _, l := range s.lifetimes() {
+		if l.value != 0 && (l.value < l.min || l.value > l.max) {
+			v.errorf("sso.%s: %d must be between %d and %d (0 or absent means %d)", l.name, l.value, l.min, l.max, l.def)
+		}
+	}
+	users := map[string]bool{}
+	for i, u := range s.Users {
+		at := fmt.Sprintf("sso.users[%d] (%s)", i, u.Name)
+		if !ssoSessionNameRE.MatchString(u.Name) {
+			v.errorf("%s: name %q must be 2–64 characters of letters, digits and +=,.@_- (it becomes the role session name)", at, u.Name)
+		} else if users[u.Name] {
+			v.errorf("%s: user %s is defined twice", at, u.Name)
+		}
+		users[u.Name] = true
+		v.ssoRoles(at, u.RoleArns)
+	}
+	accounts := map[string]bool{}
+	for i, a := range s.Accounts {
+		at := fmt.Sprintf("sso.accounts[%d] (%s)", i, a.ID)
+		v.account(at, a.ID)
+		if accounts[a.ID] {
+			v.errorf("%s: account %s is named twice", at, a.ID)
+		}
+		accounts[a.ID] = true
+		if n := utf8.RuneCountInString(a.Name); n < 1 || n > 50 || !utf8.ValidString(a.Name) {
+			v.errorf("%s: name must be 1–50 characters", at)
+		}
+		if a.Email != "" {
+			if addr, err := mail.ParseAddress(a.Email); err != nil || addr.Address != a.Email || len(a.Email) > 254 {
+				v.errorf("%s: email %q is not an email address like admin@example.com", at, a.Email)
+			}
+		}
 	}
 	seen := map[string]string{} // token → where it was seen
 	for i, t := range s.AccessTokens {
@@ -89,137 +207,31 @@ func (v *configCheck) sso() {
 				v.errorf("%s: expiresAt %q is not an RFC 3339 time like 2030-01-02T15:04:05Z", at, t.ExpiresAt)
 			}
 		}
-		if len(t.RoleArns) == 0 {
-			v.errorf("%s: roleArns: at least one role is required", at)
-		}
-		assigned := map[string]string{} // account/permission set → role ARN
-		for _, arn := range t.RoleArns {
-			m := roleArnRE.FindStringSubmatch(arn)
-			if m == nil || !v.roles[arn] {
-				v.errorf("%s: roleArns: %q is not a role in roles", at, arn)
-				continue
-			}
-			ps, ok := permissionSetOf(m[2])
-			if !ok {
-				v.errorf("%s: roleArns: role %s must be named AWSReservedSSO_<PermissionSet>_<16 hex digits>, as IAM Identity Center names its roles", at, m[2])
-				continue
-			}
-			key := m[1] + "/" + ps
-			if prev, dup := assigned[key]; dup && prev != arn {
-				v.errorf("%s: roleArns: %s and %s are both permission set %s in account %s", at, prev, arn, ps, m[1])
-			}
-			assigned[key] = arn
-		}
+		v.ssoRoles(at, t.RoleArns)
 	}
 }
 
-// ssoError is an error of the portal API, in its REST-JSON shape.
-type ssoError struct {
-	status  int
-	code    string
-	message string
-}
-
-// The portal's errors.
-var (
-	errSSOUnauthorized = &ssoError{http.StatusUnauthorized, "UnauthorizedException", "Session token not found or invalid"}
-	errSSOForbidden    = &ssoError{http.StatusForbidden, "ForbiddenException", "No access"}
-)
-
-func errSSOInvalid(msg string) *ssoError {
-	return &ssoError{http.StatusBadRequest, "InvalidRequestException", msg}
-}
-
-// ssoRoleCredentials is GetRoleCredentials's roleCredentials member; expiration is in epoch
-// milliseconds.
-type ssoRoleCredentials struct {
-	AccessKeyID     string `json:"accessKeyId"`
-	SecretAccessKey string `json:"secretAccessKey"`
-	SessionToken    string `json:"sessionToken"`
-	Expiration      int64  `json:"expiration"`
-}
-
-// handleSSOGetRoleCredentials is the Identity Center portal's GetRoleCredentials:
-// GET /federation/credentials?account_id=A&role_name=PERMISSION_SET with the access token in the
-// x-amz-sso_bearer_token header. It answers a role session of the assigned AWSReservedSSO_ role,
-// named after the user, that works for every later STS call like AssumeRole's.
-//
-// Like the portal it checks the parameters (400 InvalidRequestException), then the token (401
-// UnauthorizedException, also for an expired one), then the assignment (403 ForbiddenException).
-// The role's trust policy is not consulted: Identity Center's own assignment is the authority,
-// which is why the demo role's trust policy can deny every other way in.
-func (s *Server) handleSSOGetRoleCredentials(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	c := &call{s: s, r: r, now: s.now(), requestID: newRequestID(), region: s.region, action: "GetRoleCredentials"}
-	cr, serr := c.ssoRoleCredentials()
-	w.Header().Set("x-amzn-RequestId", c.requestID)
-	fields := []zap.Field{zap.String("action", c.action), zap.String("requestId", c.requestID)}
-	if serr != nil {
-		w.Header().Set("x-amzn-ErrorType", serr.code)
-		writeJSON(w, serr.status, map[string]string{"message": serr.message})
-		fields = append(fields, zap.Int("status", serr.status), zap.String("errorCode", serr.code))
-	} else {
-		writeJSON(w, http.StatusOK, map[string]ssoRoleCredentials{"roleCredentials": {
-			AccessKeyID: cr.keyID, SecretAccessKey: cr.secret, SessionToken: cr.token, Expiration: cr.expires.UnixMilli(),
-		}})
-		fields = append(fields, zap.Int("status", http.StatusOK), zap.String("principal", cr.p.arn))
+// ssoRoles checks the role assignments of a user or token.
+func (v *configCheck) ssoRoles(at string, roleArns []string) {
+	if len(roleArns) == 0 {
+		v.errorf("%s: roleArns: at least one role is required", at)
 	}
-	s.log.Info("sso request", append(fields, zap.Duration("duration", time.Since(start)))...)
-}
-
-func (c *call) ssoRoleCredentials() (*credential, *ssoError) {
-	q := c.r.URL.Query()
-	account, roleName := q.Get("account_id"), q.Get("role_name")
-	switch {
-	case account == "":
-		return nil, errSSOInvalid("account_id is required")
-	case !accountRE.MatchString(account):
-		return nil, errSSOInvalid("account_id must be a 12-digit account id")
-	case roleName == "":
-		return nil, errSSOInvalid("role_name is required")
-	}
-	tok := c.s.ssoToken(c.r.Header.Get("x-amz-sso_bearer_token"))
-	if tok == nil {
-		return nil, errSSOUnauthorized
-	}
-	if isPublishedSSOToken(tok.Token) {
-		if msg := c.s.remoteDemoRefusal(c.r, "the published demo SSO access token"); msg != "" {
-			return nil, &ssoError{http.StatusForbidden, "ForbiddenException", msg}
-		}
-	}
-	if tok.ExpiresAt != "" {
-		if exp, err := time.Parse(time.RFC3339, tok.ExpiresAt); err != nil || !c.now.Before(exp) {
-			return nil, errSSOUnauthorized
-		}
-	}
-	for _, arn := range tok.RoleArns {
-		role := c.s.roles[arn]
-		if role == nil || role.cfg.Account != account {
+	assigned := map[string]string{} // account/permission set → role ARN
+	for _, arn := range roleArns {
+		m := roleArnRE.FindStringSubmatch(arn)
+		if m == nil || !v.roles[arn] {
+			v.errorf("%s: roleArns: %q is not a role in roles", at, arn)
 			continue
 		}
-		if ps, ok := permissionSetOf(role.cfg.Name); ok && ps == roleName {
-			cr, _, err := c.mintRoleSession(roleSessionRequest{role: role, session: tok.User, duration: ssoSessionSeconds})
-			if err != nil { // only a role maximum under an hour could refuse, and Validate forbids one
-				return nil, &ssoError{http.StatusInternalServerError, "InternalServerException", "The role session could not be issued."}
-			}
-			return cr, nil
+		ps, ok := permissionSetOf(m[2])
+		if !ok {
+			v.errorf("%s: roleArns: role %s must be named AWSReservedSSO_<PermissionSet>_<16 hex digits>, as IAM Identity Center names its roles", at, m[2])
+			continue
 		}
-	}
-	return nil, errSSOForbidden
-}
-
-// ssoToken returns the configured access token equal to token, or nil. Every token is compared in
-// constant time, so timing does not tell how much of a guess was right.
-func (s *Server) ssoToken(token string) *SSOAccessToken {
-	if s.cfg.SSO == nil || token == "" {
-		return nil
-	}
-	var found *SSOAccessToken
-	for i := range s.cfg.SSO.AccessTokens {
-		t := &s.cfg.SSO.AccessTokens[i]
-		if subtle.ConstantTimeCompare([]byte(t.Token), []byte(token)) == 1 {
-			found = t
+		key := m[1] + "/" + ps
+		if prev, dup := assigned[key]; dup && prev != arn {
+			v.errorf("%s: roleArns: %s and %s are both permission set %s in account %s", at, prev, arn, ps, m[1])
 		}
+		assigned[key] = arn
 	}
-	return found
 }

@@ -223,7 +223,8 @@ func TestSSOConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cfg.SSO == nil || len(cfg.SSO.AccessTokens) != 1 || cfg.SSO.AccessTokens[0].Token != DemoSSOAccessToken {
+		if cfg.SSO == nil || len(cfg.SSO.AccessTokens) != 1 || cfg.SSO.AccessTokens[0].Token != DemoSSOAccessToken ||
+			cfg.SSO.StartURL != DemoSSOStartURL || len(cfg.SSO.Users) != 1 || len(cfg.SSO.Accounts) != 2 {
 			t.Fatalf("SSO section lost: %+v", cfg.SSO)
 		}
 	})
@@ -238,10 +239,44 @@ func TestSSOConfig(t *testing.T) {
 		want   []string
 		absent string // must not appear in the error (a secret)
 	}{
+		{"users without a start URL", func(m map[string]any) { delete(m["sso"].(map[string]any), "startUrl") },
+			[]string{`sso.startUrl: "" must be an https:// URL`, "required with sso.users"}, ""},
+		{"a start URL that is not a URL", func(m map[string]any) { m["sso"].(map[string]any)["startUrl"] = "corp.awsapps.com/start" },
+			[]string{`sso.startUrl: "corp.awsapps.com/start" must be an https:// URL`}, ""},
+		{"a token lifetime too long", func(m map[string]any) { m["sso"].(map[string]any)["tokenSeconds"] = 100000 },
+			[]string{"sso.tokenSeconds: 100000 must be between 1 and 86400 (0 or absent means 3600)"}, ""},
+		{"a negative interval", func(m map[string]any) { m["sso"].(map[string]any)["intervalSeconds"] = -1 },
+			[]string{"sso.intervalSeconds: -1 must be between 1 and 60"}, ""},
+		{"a short registration", func(m map[string]any) { m["sso"].(map[string]any)["clientSeconds"] = 5 },
+			[]string{"sso.clientSeconds: 5 must be between 60 and 7776000"}, ""},
+		{"a user defined twice", func(m map[string]any) {
+			s := m["sso"].(map[string]any)
+			s["users"] = append(s["users"].([]any), s["users"].([]any)[0])
+		}, []string{"sso.users[1] (alice): user alice is defined twice"}, ""},
+		{"a user without roles", func(m map[string]any) {
+			m["sso"].(map[string]any)["users"].([]any)[0].(map[string]any)["roleArns"] = []any{}
+		}, []string{"sso.users[0] (alice): roleArns: at least one role is required"}, ""},
+		{"a user name with a space", func(m map[string]any) {
+			m["sso"].(map[string]any)["users"].([]any)[0].(map[string]any)["name"] = "alice smith"
+		}, []string{`sso.users[0] (alice smith): name "alice smith" must be 2–64 characters`}, ""},
+		{"an account name for an unknown account", func(m map[string]any) {
+			m["sso"].(map[string]any)["accounts"].([]any)[0].(map[string]any)["id"] = "999999999999"
+		}, []string{`sso.accounts[0] (999999999999): account "999999999999" is not in accounts`}, ""},
+		{"an account named twice", func(m map[string]any) {
+			m["sso"].(map[string]any)["accounts"].([]any)[1].(map[string]any)["id"] = DemoAccount
+		}, []string{"sso.accounts[1] (123456789012): account 123456789012 is named twice"}, ""},
+		{"an empty account name", func(m map[string]any) {
+			m["sso"].(map[string]any)["accounts"].([]any)[0].(map[string]any)["name"] = ""
+		}, []string{"sso.accounts[0] (123456789012): name must be 1–50 characters"}, ""},
+		{"an account email that is not one", func(m map[string]any) {
+			m["sso"].(map[string]any)["accounts"].([]any)[0].(map[string]any)["email"] = "Demo <demo@example.com>"
+		}, []string{`email "Demo <demo@example.com>" is not an email address`}, ""},
 		{"unknown field in a token", func(m map[string]any) { ssoEntry(m, 0)["tokn"] = "x" }, []string{`unknown field "tokn"`}, ""},
-		{"unknown field in the section", func(m map[string]any) { m["sso"].(map[string]any)["startUrl"] = "x" }, []string{`unknown field "startUrl"`}, ""},
-		{"no tokens", func(m map[string]any) { m["sso"].(map[string]any)["accessTokens"] = []any{} },
-			[]string{"sso.accessTokens: at least one access token is required"}, ""},
+		{"unknown field in the section", func(m map[string]any) { m["sso"].(map[string]any)["portalUrl"] = "x" }, []string{`unknown field "portalUrl"`}, ""},
+		{"neither users nor tokens", func(m map[string]any) {
+			m["sso"].(map[string]any)["accessTokens"] = []any{}
+			delete(m["sso"].(map[string]any), "users")
+		}, []string{"sso: at least one user (sso.users) or access token (sso.accessTokens) is required"}, ""},
 		{"short token", func(m map[string]any) { ssoEntry(m, 0)["token"] = "abc" },
 			[]string{"sso.accessTokens[0] (alice): token must be 8–2048 printable ASCII characters"}, ""},
 		{"token with a space", func(m map[string]any) { ssoEntry(m, 0)["token"] = "has a space in it" },

@@ -22,19 +22,51 @@ func ConfigPath() string { return awspath.SharedFile("AWS_CONFIG_FILE", "config"
 // List reads the profiles of the config file at path; a missing file is an empty list.
 func List(path string) (protocol.ProfileList, error) {
 	out := protocol.ProfileList{Profiles: []protocol.ProfileInfo{}, ConfigFile: path}
+	err := readConfig(path, func(r io.Reader) error {
+		var err error
+		out.Profiles, err = parse(r)
+		return err
+	})
+	return out, err
+}
+
+// readConfig opens the config file at path for read; a missing file (or no path) reads as
+// nothing, and errors name the file.
+func readConfig(path string, read func(io.Reader) error) error {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) || path == "" {
-		return out, nil
+		return nil
 	}
 	if err != nil {
-		return out, fmt.Errorf("read AWS config: %w", err)
+		return fmt.Errorf("read AWS config: %w", err)
 	}
 	defer f.Close()
-	out.Profiles, err = parse(f)
-	if err != nil {
-		return out, fmt.Errorf("read AWS config %s: %w", path, err)
+	if err := read(f); err != nil {
+		return fmt.Errorf("read AWS config %s: %w", path, err)
 	}
-	return out, nil
+	return nil
+}
+
+// scanINI walks the sections and keys of a shared config file, as the SDK reads it: comments and
+// blank lines skipped, a byte-order mark ignored, keys lower-cased, values trimmed. section is
+// called with each section header's name; key with each key of the current section.
+func scanINI(r io.Reader, section func(name string), key func(key, value string)) error {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
+		switch {
+		case line == "" || line[0] == '#' || line[0] == ';':
+			continue
+		case line[0] == '[' && strings.HasSuffix(line, "]"):
+			section(strings.TrimSpace(line[1 : len(line)-1]))
+		default:
+			k, v, ok := strings.Cut(line, "=")
+			if ok {
+				key(strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v))
+			}
+		}
+	}
+	return sc.Err()
 }
 
 // parse reads INI sections [default] and [profile NAME]; other sections (sso-session, services)
@@ -43,34 +75,25 @@ func parse(r io.Reader) ([]protocol.ProfileInfo, error) {
 	list := []protocol.ProfileInfo{} // an empty file is an empty list, never null
 	index := map[string]int{}
 	cur := -1
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		switch {
-		case line == "" || line[0] == '#' || line[0] == ';':
-			continue
-		case line[0] == '[' && strings.HasSuffix(line, "]"):
-			cur = -1
-			name, ok := sectionProfile(strings.TrimSpace(line[1 : len(line)-1]))
-			if !ok {
-				continue
-			}
-			i, seen := index[name]
-			if !seen {
-				i = len(list)
-				index[name] = i
-				list = append(list, protocol.ProfileInfo{Name: name})
-			}
-			cur = i
-		case cur >= 0:
-			key, value, ok := strings.Cut(line, "=")
-			if !ok {
-				continue
-			}
-			setKey(&list[cur], strings.ToLower(strings.TrimSpace(key)), strings.TrimSpace(value))
+	err := scanINI(r, func(section string) {
+		cur = -1
+		name, ok := sectionProfile(section)
+		if !ok {
+			return
 		}
-	}
-	return list, sc.Err()
+		i, seen := index[name]
+		if !seen {
+			i = len(list)
+			index[name] = i
+			list = append(list, protocol.ProfileInfo{Name: name})
+		}
+		cur = i
+	}, func(key, value string) {
+		if cur >= 0 {
+			setKey(&list[cur], key, value)
+		}
+	})
+	return list, err
 }
 
 func sectionProfile(section string) (string, bool) {

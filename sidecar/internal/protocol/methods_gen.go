@@ -29,4 +29,16 @@ type Methods interface {
 	SessionsImport(ctx context.Context, params *SessionsImportParams) (*SessionsImportResult, error)
 	// SessionsWriteProfile answers sessions/writeProfile: Writes a session's credentials as a named profile of the shared credentials file: atomic, mode 0600, every other byte kept, the previous file backed up.
 	SessionsWriteProfile(ctx context.Context, params *WriteProfileParams) (*WriteProfileResult, error)
+	// SsoList answers sso/list: The IAM Identity Center sign-ins the shared config names (sso-session sections and legacy SSO profiles), with whether each is signed in and until when; never tokens.
+	SsoList(ctx context.Context) (*SsoSessionList, error)
+	// SsoLogin answers sso/login: Signs in to IAM Identity Center with the device flow: asks the client to show the code (sso/authorize), polls until the user approves, and writes the token cache where the AWS CLI and the SDKs read it. $/cancelRequest stops the polling.
+	SsoLogin(ctx context.Context, params *SsoLoginParams) (*SsoLoginResult, error)
+	// SsoAccounts answers sso/accounts: The accounts and roles the signed-in user may use (every page).
+	SsoAccounts(ctx context.Context, params *SsoSessionParams) (*SsoAccountList, error)
+	// SsoUseRole answers sso/useRole: Stores a session of an account's role from the sign-in (GetRoleCredentials); it is refreshed from the sign-in without a human.
+	SsoUseRole(ctx context.Context, params *SsoUseRoleParams) (*SessionInfo, error)
+	// SsoLogout answers sso/logout: Signs out: Logout on the portal, the token cache file removed, the sign-in's sessions forgotten.
+	SsoLogout(ctx context.Context, params *SsoSessionParams) (*SsoLogoutResult, error)
+	// CredentialsEndpoint answers credentials/endpoint: The loopback container-credentials endpoint (started on first use) that serves the active session, or /session/NAME a named one, to terminals and tasks: its URL and the bearer token it demands.
+	CredentialsEndpoint(ctx context.Context) (*CredentialsEndpoint, error)
 }

@@ -81,6 +81,22 @@ const (
 	MethodSessionsChanged = "sessions/changed"
 	// MethodMfaTokenCode names the server-to-client request mfa/tokenCode: Sent by the sidecar when a call needs an MFA code that was not given; the client asks the user privately. An error answer (or $/cancelRequest) cancels the call.
 	MethodMfaTokenCode = "mfa/tokenCode"
+	// MethodSsoList names the request sso/list: The IAM Identity Center sign-ins the shared config names (sso-session sections and legacy SSO profiles), with whether each is signed in and until when; never tokens.
+	MethodSsoList = "sso/list"
+	// MethodSsoLogin names the request sso/login: Signs in to IAM Identity Center with the device flow: asks the client to show the code (sso/authorize), polls until the user approves, and writes the token cache where the AWS CLI and the SDKs read it. $/cancelRequest stops the polling.
+	MethodSsoLogin = "sso/login"
+	// MethodSsoAccounts names the request sso/accounts: The accounts and roles the signed-in user may use (every page).
+	MethodSsoAccounts = "sso/accounts"
+	// MethodSsoUseRole names the request sso/useRole: Stores a session of an account's role from the sign-in (GetRoleCredentials); it is refreshed from the sign-in without a human.
+	MethodSsoUseRole = "sso/useRole"
+	// MethodSsoLogout names the request sso/logout: Signs out: Logout on the portal, the token cache file removed, the sign-in's sessions forgotten.
+	MethodSsoLogout = "sso/logout"
+	// MethodCredentialsEndpoint names the request credentials/endpoint: The loopback container-credentials endpoint (started on first use) that serves the active session, or /session/NAME a named one, to terminals and tasks: its URL and the bearer token it demands.
+	MethodCredentialsEndpoint = "credentials/endpoint"
+	// MethodSsoAuthorize names the server-to-client request sso/authorize: Sent by the sidecar during sso/login: the client shows the user code and the verification link and answers at once; an error answer ends the sign-in. The user dismissing it is the client cancelling its sso/login call.
+	MethodSsoAuthorize = "sso/authorize"
+	// MethodSsoChanged names the server-to-client notification sso/changed: Sent by the sidecar when a sign-in starts, is refreshed, expires or is signed out (once, not per failing call).
+	MethodSsoChanged = "sso/changed"
 	// MethodCancelRequest names the notification $/cancelRequest: Cancels the call with that id, including its HTTP request to STS.
 	MethodCancelRequest = "$/cancelRequest"
 )
@@ -117,6 +133,8 @@ const (
 	CodeNetworkError int64 = 1005
 	// CodeEndpointUnsupported is sent when this happens: The endpoint answered, but not as STS does: its answer is not STS XML (HTML, garbage, cut short or too large) or it does not implement the operation.
 	CodeEndpointUnsupported int64 = 1006
+	// CodeSignInRequired is sent when this happens: The identity needs an IAM Identity Center sign-in: none is cached, or it expired and could not be refreshed; data.ssoSession names the sign-in. The user is asked to sign in (sso/login); the model cannot start one.
+	CodeSignInRequired int64 = 1007
 )
 
 // Error kinds: the data.kind of every error, which a client branches on.
@@ -143,6 +161,8 @@ const (
 	KindNetwork = "network"
 	// KindEndpoint is data.kind of EndpointUnsupported.
 	KindEndpoint = "endpoint"
+	// KindSignin is data.kind of SignInRequired.
+	KindSignin = "signin"
 )
 
 // Errors lists every error code with its data.kind.
@@ -162,6 +182,7 @@ var Errors = []ErrorSpec{
 	{Name: "CredentialsUnavailable", Code: 1004, Kind: KindCredentials, Description: "No base credentials could be found for the configured profile."},
 	{Name: "NetworkError", Code: 1005, Kind: KindNetwork, Description: "STS could not be reached."},
 	{Name: "EndpointUnsupported", Code: 1006, Kind: KindEndpoint, Description: "The endpoint answered, but not as STS does: its answer is not STS XML (HTML, garbage, cut short or too large) or it does not implement the operation."},
+	{Name: "SignInRequired", Code: 1007, Kind: KindSignin, Description: "The identity needs an IAM Identity Center sign-in: none is cached, or it expired and could not be refreshed; data.ssoSession names the sign-in. The user is asked to sign in (sso/login); the model cannot start one."},
 }
 
 // Params holds the general rule of every tool parameter, by name.
@@ -723,6 +744,122 @@ type CancelParams struct {
 	ID json.RawMessage `json:"id"`
 }
 
+// SsoSessionList is a params or result shape of the protocol.
+type SsoSessionList struct {
+	Sessions []SsoSessionInfo `json:"sessions"`
+}
+
+// SsoSessionInfo is one IAM Identity Center sign-in without its tokens.
+type SsoSessionInfo struct {
+	// Name: The sso-session name, or the legacy profile's name.
+	Name     string `json:"name"`
+	StartURL string `json:"startUrl"`
+	Region   string `json:"region"`
+	// Legacy: A profile with sso_start_url and no sso-session section.
+	Legacy bool `json:"legacy,omitempty"`
+	// Profiles: The config profiles that use it.
+	Profiles []string `json:"profiles,omitempty"`
+	// SignedIn: A cached token is valid now, or can be refreshed.
+	SignedIn bool `json:"signedIn"`
+	// ExpiresAt: When the cached access token expires (RFC 3339), if there is one.
+	ExpiresAt string `json:"expiresAt,omitempty"`
+	// Refreshable: The cache holds a refresh token.
+	Refreshable bool `json:"refreshable,omitempty"`
+}
+
+// SsoLoginParams is a params or result shape of the protocol.
+type SsoLoginParams struct {
+	// SsoSession: The sso-session section to sign in with.
+	SsoSession string `json:"ssoSession,omitempty"`
+	// Profile: Or a profile that names one (sso_session) or a legacy SSO profile.
+	Profile string `json:"profile,omitempty"`
+	// StartURL: Or a start URL (with region and ssoSession): a new [sso-session] section is written to the shared config first.
+	StartURL string `json:"startUrl,omitempty"`
+	// Region: The Identity Center Region, with startUrl.
+	Region string `json:"region,omitempty"`
+}
+
+// SsoLoginResult is a params or result shape of the protocol.
+type SsoLoginResult struct {
+	SsoSession string `json:"ssoSession"`
+	StartURL   string `json:"startUrl"`
+	Region     string `json:"region"`
+	ExpiresAt  string `json:"expiresAt"`
+	// ConfigWritten: A new sso-session section was written to the shared config.
+	ConfigWritten bool `json:"configWritten,omitempty"`
+}
+
+// SsoSessionParams is a params or result shape of the protocol.
+type SsoSessionParams struct {
+	SsoSession string `json:"ssoSession"`
+}
+
+// SsoAccountList is a params or result shape of the protocol.
+type SsoAccountList struct {
+	SsoSession string       `json:"ssoSession"`
+	Accounts   []SsoAccount `json:"accounts"`
+	// Truncated: The portal holds more accounts, or an account more roles, than the sidecar lists (1000 accounts, 200 roles each); the first ones are listed.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// SsoAccount is a params or result shape of the protocol.
+type SsoAccount struct {
+	AccountID    string   `json:"accountId"`
+	AccountName  string   `json:"accountName"`
+	EmailAddress string   `json:"emailAddress,omitempty"`
+	Roles        []string `json:"roles"`
+}
+
+// SsoUseRoleParams is a params or result shape of the protocol.
+type SsoUseRoleParams struct {
+	SsoSession string `json:"ssoSession"`
+	AccountID  string `json:"accountId"`
+	RoleName   string `json:"roleName"`
+	// SessionName: The name to store the session under (default: the role name and account).
+	SessionName string `json:"sessionName,omitempty"`
+	// Use: Also make it the default identity.
+	Use bool `json:"use,omitempty"`
+}
+
+// SsoLogoutResult is a params or result shape of the protocol.
+type SsoLogoutResult struct {
+	SsoSession   string   `json:"ssoSession"`
+	Forgotten    []string `json:"forgotten"`
+	CacheRemoved bool     `json:"cacheRemoved"`
+	// Message: Set when the portal's Logout failed: why (the sign-in was removed here anyway).
+	Message string `json:"message,omitempty"`
+}
+
+// SsoAuthorizeParams is a params or result shape of the protocol.
+type SsoAuthorizeParams struct {
+	SsoSession      string `json:"ssoSession"`
+	StartURL        string `json:"startUrl"`
+	VerificationUri string `json:"verificationUri"`
+	// VerificationUriComplete: The verification link with the code in it: what Open Browser opens.
+	VerificationUriComplete string `json:"verificationUriComplete"`
+	// UserCode: The code the user checks in the browser; not a secret (the device code is, and is never sent).
+	UserCode  string `json:"userCode"`
+	ExpiresAt string `json:"expiresAt"`
+}
+
+// SsoChangedParams is a params or result shape of the protocol.
+type SsoChangedParams struct {
+	SsoSession string `json:"ssoSession"`
+	// State: signedIn, refreshed, expired or signedOut.
+	State     string `json:"state"`
+	ExpiresAt string `json:"expiresAt,omitempty"`
+	// Message: A sentence for the user, without secrets.
+	Message string `json:"message,omitempty"`
+}
+
+// CredentialsEndpoint is a params or result shape of the protocol.
+type CredentialsEndpoint struct {
+	// URL: http://127.0.0.1:PORT/ (the active session); add session/NAME for a named one.
+	URL string `json:"url"`
+	// AuthorizationToken: The bearer token the endpoint demands (256 random bits): for AWS_CONTAINER_AUTHORIZATION_TOKEN only, never shown.
+	AuthorizationToken string `json:"authorizationToken"`
+}
+
 // ErrorData is the data member of every error this server sends.
 type ErrorData struct {
 	Kind      string `json:"kind"`
@@ -730,4 +867,6 @@ type ErrorData struct {
 	RequestID string `json:"requestId,omitempty"`
 	Hint      string `json:"hint,omitempty"`
 	Command   string `json:"command,omitempty"`
+	// SsoSession: With kind signin: the sign-in that is needed.
+	SsoSession string `json:"ssoSession,omitempty"`
 }

@@ -80,5 +80,39 @@ func dispatch(m protocol.Methods) map[string]rpc.Method {
 			}
 			return m.SessionsWriteProfile(ctx, &p)
 		}},
+		protocol.MethodSsoList: {Local: true, Handle: func(ctx context.Context, _ json.RawMessage) (any, error) {
+			return m.SsoList(ctx)
+		}},
+		protocol.MethodSsoLogin: {Handle: func(ctx context.Context, raw json.RawMessage) (any, error) {
+			var p protocol.SsoLoginParams
+			if err := rpc.DecodeParams(raw, &p); err != nil {
+				return nil, err
+			}
+			return m.SsoLogin(ctx, &p)
+		}},
+		protocol.MethodSsoAccounts: {Handle: func(ctx context.Context, raw json.RawMessage) (any, error) {
+			var p protocol.SsoSessionParams
+			if err := rpc.DecodeParams(raw, &p); err != nil {
+				return nil, err
+			}
+			return m.SsoAccounts(ctx, &p)
+		}},
+		protocol.MethodSsoUseRole: {Handle: func(ctx context.Context, raw json.RawMessage) (any, error) {
+			var p protocol.SsoUseRoleParams
+			if err := rpc.DecodeParams(raw, &p); err != nil {
+				return nil, err
+			}
+			return m.SsoUseRole(ctx, &p)
+		}},
+		protocol.MethodSsoLogout: {Handle: func(ctx context.Context, raw json.RawMessage) (any, error) {
+			var p protocol.SsoSessionParams
+			if err := rpc.DecodeParams(raw, &p); err != nil {
+				return nil, err
+			}
+			return m.SsoLogout(ctx, &p)
+		}},
+		protocol.MethodCredentialsEndpoint: {Local: true, Handle: func(ctx context.Context, _ json.RawMessage) (any, error) {
+			return m.CredentialsEndpoint(ctx)
+		}},
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"awsflow-sts/sidecar/internal/redact"
 	"awsflow-sts/sidecar/internal/rpc"
 	"awsflow-sts/sidecar/internal/session"
+	"awsflow-sts/sidecar/internal/sso"
 	"awsflow-sts/sidecar/internal/stsops"
 	"awsflow-sts/sidecar/internal/tool"
 	"awsflow-sts/sidecar/internal/writeback"
@@ -68,6 +69,8 @@ type Server struct {
 	runner  *tool.Runner
 	written *writeback.Profiles        // the credentials-file profiles sessions were written to
 	peer    atomic.Pointer[rpc.Server] // the connection to the client while serving
+	sso     *sso.Manager               // the IAM Identity Center sign-ins
+	creds   credentialsEndpoint        // the loopback credentials endpoint, once asked for
 }
 
 // Server answers every method the protocol has the client send.
@@ -91,7 +94,8 @@ func New(cfg Config) *Server {
 		written: writeback.New(store, secrets.Scrub, cfg.Logger.Logger),
 	}
 	s.runner.UsePrompt(s.askTokenCode)
-	store.SetHooks(session.Hooks{Remake: s.runner.Remake, Changed: s.sessionsChanged})
+	s.sso = s.newSSO()
+	store.SetHooks(session.Hooks{Remake: s.runner.Remake, Changed: s.sessionsChanged, Maintain: s.sso.Maintain})
 	return s
 }
 
@@ -112,6 +116,7 @@ func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) (bool, error
 	})
 	s.peer.Store(srv)
 	defer s.peer.Store(nil)
+	defer s.closeCredentialsEndpoint() // after the calls and the maintenance below have ended
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	if every := cmp.Or(s.cfg.MaintainEvery, DefaultMaintainEvery); every > 0 {

@@ -45,6 +45,10 @@ type Hooks struct {
 	// Changed is told of every change: the session as it is after it (none when forgotten) and
 	// the default session's name.
 	Changed func(protocol.SessionsChangedParams)
+	// Maintain, when set, runs at the start of every maintenance pass, before sessions are
+	// refreshed (it keeps the IAM Identity Center sign-ins that SSO sessions are re-made from
+	// alive).
+	Maintain func(ctx context.Context)
 }
 
 // SetHooks installs the hooks; call it before the store is shared.
@@ -186,10 +190,13 @@ func (st *Store) replace(old, fresh *Session) bool {
 	return true
 }
 
-// Maintain makes one pass over the sessions: it refreshes those whose window has opened, then
-// tells the Changed hook, once each, of sessions about to expire that will not be refreshed (no
-// recipe, or their refresh failed) and of sessions that have expired.
+// Maintain makes one pass over the sessions (after the Maintain hook): it refreshes those whose
+// window has opened, then tells the Changed hook, once each, of sessions about to expire that will
+// not be refreshed (no recipe, or their refresh failed) and of sessions that have expired.
 func (st *Store) Maintain(ctx context.Context) {
+	if st.hooks.Maintain != nil {
+		st.hooks.Maintain(ctx)
+	}
 	var refresh []string
 	st.mu.RLock()
 	for name, s := range st.sessions {
@@ -255,6 +262,8 @@ func whyManual(s *Session) string {
 		return "it needs a new SAML assertion"
 	case s.Command == protocol.CmdAssumeRoleWithWebIdentity:
 		return "its web identity token was not read from a file"
+	case s.Class == ClassSSO:
+		return "its IAM Identity Center sign-in must be renewed"
 	default:
 		return "it was made from inputs that are not kept"
 	}

@@ -34,7 +34,14 @@ const (
 	ClassFederated Class = "federated"
 	// ClassToken is an issued web identity token, not credentials.
 	ClassToken Class = "token"
+	// ClassSSO is role credentials from IAM Identity Center's portal (GetRoleCredentials): STS
+	// treats them as role credentials (ClassRole); they are re-made from the sign-in's token.
+	ClassSSO Class = "sso"
 )
+
+// Role tells whether credentials of the class are role credentials to STS: AssumeRole* or an IAM
+// Identity Center role.
+func (c Class) Role() bool { return c == ClassRole || c == ClassSSO }
 
 // Session is one stored session. Its secrets are Credentials.SecretAccessKey,
 // Credentials.SessionToken and Token.
@@ -154,8 +161,12 @@ func (st *Store) Get(name string) (*Session, error) {
 		return nil, st.notFound(name)
 	}
 	if !s.Expiration.IsZero() && !st.now().Before(s.Expiration) {
-		return nil, fmt.Errorf("%w: session %q expired at %s; run %s again to make a new one, or ForgetSession it",
-			ErrExpired, name, s.Expiration.UTC().Format(time.RFC3339), s.Command)
+		again := "run " + s.Command + " again to make a new one"
+		if s.Class == ClassSSO {
+			again = "sign in to IAM Identity Center again and use the role again to make a new one"
+		}
+		return nil, fmt.Errorf("%w: session %q expired at %s; %s, or ForgetSession it",
+			ErrExpired, name, s.Expiration.UTC().Format(time.RFC3339), again)
 	}
 	return s, nil
 }
@@ -245,6 +256,27 @@ func (st *Store) Forget(name string) error {
 	}
 	st.changed(ReasonForgotten, name, "")
 	return nil
+}
+
+// ForgetMatching deletes every session for which match is true, as Forget does, and returns
+// their names in order.
+func (st *Store) ForgetMatching(match func(*Session) bool) []string {
+	var names []string
+	st.mu.RLock()
+	for name, s := range st.sessions {
+		if match(s) {
+			names = append(names, name)
+		}
+	}
+	st.mu.RUnlock()
+	sort.Strings(names)
+	out := []string{}
+	for _, name := range names {
+		if st.Forget(name) == nil {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // List describes every session without its secrets, in name order.

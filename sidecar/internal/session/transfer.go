@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -57,7 +58,39 @@ func (st *Store) Export(name string) (protocol.ExportedSession, error) {
 	return out, nil
 }
 
-var classes = []Class{ClassRole, ClassRoot, ClassSessionToken, ClassFederated, ClassToken}
+var classes = []Class{ClassRole, ClassRoot, ClassSessionToken, ClassFederated, ClassToken, ClassSSO}
+
+// SSOCommand is the Command of an IAM Identity Center role session: the portal operation that
+// makes it, and the command of its recipe.
+const SSOCommand = "GetRoleCredentials"
+
+// SSORecipe is the params of an SSO session's recipe: the sign-in and the role to ask for again.
+type SSORecipe struct {
+	SSOSession string `json:"ssoSession"`
+	AccountID  string `json:"accountId"`
+	RoleName   string `json:"roleName"`
+}
+
+// NewSSORecipe is the recipe that re-makes an SSO session from the sign-in's current token.
+func NewSSORecipe(r SSORecipe) *protocol.Recipe {
+	params, _ := json.Marshal(r) // three strings always marshal
+	return &protocol.Recipe{Command: SSOCommand, Params: params}
+}
+
+// ParseSSORecipe reads an SSO session's recipe; its fields must all be there.
+func ParseSSORecipe(r *protocol.Recipe) (SSORecipe, error) {
+	var out SSORecipe
+	if r == nil || r.Command != SSOCommand {
+		return out, fmt.Errorf("the recipe is not a %s recipe", SSOCommand)
+	}
+	if err := json.Unmarshal(r.Params, &out); err != nil {
+		return out, errors.New("recipe params must be a JSON object of ssoSession, accountId and roleName")
+	}
+	if out.SSOSession == "" || len(out.SSOSession) > 128 || out.AccountID == "" || len(out.AccountID) > 12 || out.RoleName == "" || len(out.RoleName) > 64 {
+		return out, errors.New("recipe params need ssoSession (at most 128 characters), accountId (12 digits) and roleName (at most 64 characters)")
+	}
+	return out, nil
+}
 
 // fits reports whether v is a valid value of the protocol parameter name (length and pattern).
 func fits(name, v string) bool {
@@ -137,13 +170,19 @@ func fromExported(e protocol.ExportedSession) (*Session, error) {
 	if !fits("SessionName", e.Name) || e.Name == protocol.ReservedSessionName {
 		bad("name must be 1 to 64 of [A-Za-z0-9_+=,.@-] and not %q", protocol.ReservedSessionName)
 	}
+	class := Class(e.Class)
 	spec, ok := protocol.Command(e.Command)
-	if !ok || spec.Mints == protocol.MintsNothing {
+	switch {
+	case class == ClassSSO || e.Command == SSOCommand:
+		ok = false // no STSTool command: checked below
+		if class != ClassSSO || e.Command != SSOCommand {
+			bad("class %q goes with command %s and no other", ClassSSO, SSOCommand)
+		}
+	case !ok || spec.Mints == protocol.MintsNothing:
 		bad("command %q is not an STSTool command that makes sessions", e.Command)
 	}
-	class := Class(e.Class)
 	if !slices.Contains(classes, class) {
-		bad("class %q is not one of role, root, session-token, federated, token", e.Class)
+		bad("class %q is not one of role, root, session-token, federated, token, sso", e.Class)
 	} else if ok && (class == ClassToken) != (spec.Mints == protocol.MintsToken) {
 		bad("class %q does not fit command %s", e.Class, e.Command)
 	}
@@ -172,7 +211,11 @@ func fromExported(e protocol.ExportedSession) (*Session, error) {
 	if e.Source != "" && e.Source != protocol.ReservedSessionName && !fits("SessionName", e.Source) {
 		bad("source %q is not a session name", e.Source)
 	}
-	if r := e.Recipe; r != nil {
+	if r := e.Recipe; r != nil && class == ClassSSO {
+		if _, err := ParseSSORecipe(r); err != nil {
+			bad("%v", err)
+		}
+	} else if r != nil {
 		if !slices.Contains(RefreshableCommands, r.Command) || r.Command != e.Command {
 			bad("recipe command %q cannot re-make a %s session", r.Command, e.Command)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
 
 	"awsflow-sts/sidecar/internal/protocol"
 )
@@ -304,6 +305,39 @@ func (c *Clients) load(ctx context.Context, key configKey) (aws.Config, error) {
 	}
 	c.configs[key] = loaded{cfg: cfg, err: err}
 	return cfg, err
+}
+
+// ServiceConfig returns the configuration the sidecar's other AWS clients (IAM Identity Center's
+// OIDC service and portal) are built from, for region: the shared config and environment as the
+// SDK loads them (so AWS_ENDPOINT_URL_SSO_OIDC, AWS_ENDPOINT_URL_SSO and a profile's [services]
+// section apply), with the settings' bounds every STS call has: the bounded HTTP client, each
+// attempt's deadline and size cap, the whole operation's deadline and the retry count. Those
+// services take no AWS signature, so a profile without credentials is no error; one that does not
+// load at all is.
+func (c *Clients) ServiceConfig(ctx context.Context, region string) (aws.Config, error) {
+	c.mu.Lock()
+	profile, seconds, attempts, httpClient := c.settings.Profile, c.settings.RequestTimeoutSeconds, c.maxAttempts(), c.http
+	c.mu.Unlock()
+	timeout := requestTimeout(seconds)
+	opts := []func(*config.LoadOptions) error{
+		config.WithRegion(region),
+		config.WithHTTPClient(httpClient),
+		config.WithRetryMaxAttempts(attempts),
+		config.WithAPIOptions(append(configOptions(timeout), func(s *middleware.Stack) error {
+			if _, ok := s.Initialize.Get(deadlineID); ok {
+				return nil
+			}
+			return s.Initialize.Add(deadline{timeout: timeout}, middleware.Before)
+		})),
+	}
+	if profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(profile))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, &CredentialsError{Profile: profile, Err: err}
+	}
+	return cfg, nil
 }
 
 // CredentialsError says the base identity could not be set up from the profile.

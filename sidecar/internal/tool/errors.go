@@ -1,12 +1,21 @@
 package tool
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
 	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
+	"github.com/aws/smithy-go"
 
 	"awsflow-sts/sidecar/internal/clip"
 	"awsflow-sts/sidecar/internal/credfile"
+	"awsflow-sts/sidecar/internal/profiles"
 	"awsflow-sts/sidecar/internal/protocol"
 	"awsflow-sts/sidecar/internal/session"
 )
@@ -27,6 +36,8 @@ type Error struct {
 	RequestID string
 	// Command is the STSTool command that failed.
 	Command string
+	// SSOSession names the IAM Identity Center sign-in a SignInRequired error needs.
+	SSOSession string
 	// hintApart keeps the hint out of the message sent: a method's error (sessions/*, settings)
 	// carries it in data only, for a client that shows both; a command's error repeats it in the
 	// message, which is all the model reads.
@@ -46,7 +57,7 @@ func (e *Error) Kind() string { return protocol.ErrorKind(e.Code) }
 
 // Data is the JSON-RPC error's data member.
 func (e *Error) Data() protocol.ErrorData {
-	return protocol.ErrorData{Kind: e.Kind(), AWSCode: e.AWSCode, RequestID: e.RequestID, Hint: e.Hint, Command: e.Command}
+	return protocol.ErrorData{Kind: e.Kind(), AWSCode: e.AWSCode, RequestID: e.RequestID, Hint: e.Hint, Command: e.Command, SsoSession: e.SSOSession}
 }
 
 // RPCError is the error as a JSON-RPC peer receives it: its code, its message and its data.
@@ -112,6 +123,60 @@ func storableName(name string) error {
 		return SessionError(fmt.Errorf("%w: there is no session %q; session names are at most %d characters", session.ErrNotFound, clip.Echo(name), limit))
 	}
 	return nil
+}
+
+// signInCodes are the service error codes that mean an IAM Identity Center sign-in is over: the
+// portal refused the access token, or the OIDC service refused to renew it.
+var signInCodes = map[string]bool{
+	"UnauthorizedException": true, "InvalidGrantException": true, "ExpiredTokenException": true,
+	"InvalidClientException": true, "UnauthorizedClientException": true,
+}
+
+// isSignInError tells whether err is the SDK's failure to get an SSO profile's credentials because
+// its sign-in is missing, expired or refused, and not because the network or an endpoint failed.
+func isSignInError(err error) bool {
+	var invalid *ssocreds.InvalidTokenError
+	if errors.As(err, &invalid) {
+		return true
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return signInCodes[apiErr.ErrorCode()]
+	}
+	// The SDK's token provider: no cache file, or an expired token it cannot renew (a network
+	// failure while renewing it is not a sign-in problem).
+	var opErr *net.OpError
+	var urlErr *url.Error
+	var dnsErr *net.DNSError
+	if errors.As(err, &opErr) || errors.As(err, &urlErr) || errors.As(err, &dnsErr) {
+		return false
+	}
+	text := err.Error()
+	return strings.Contains(text, "failed to read cached SSO token file") || strings.Contains(text, "cached SSO token is expired") ||
+		strings.Contains(text, "cached SSO token must contain")
+}
+
+// signInRequired is a command's error when the identity that signs is an IAM Identity Center
+// profile whose sign-in is missing or over (nil otherwise): the model is told what happened and
+// that the user is asked to sign in, which the model cannot do itself. configPath is the shared
+// config file; profile the signing profile ("" for the default one).
+func signInRequired(cc callContext, err error, configPath string) *Error {
+	profile := cc.profile
+	if profile == "" {
+		profile = cmp.Or(os.Getenv("AWS_PROFILE"), "default")
+	}
+	name := profiles.SSOSessionOf(configPath, profile)
+	if name == "" || !isSignInError(err) {
+		return nil
+	}
+	return &Error{
+		Code:       protocol.CodeSignInRequired,
+		Command:    cc.command,
+		SSOSession: name,
+		Message: fmt.Sprintf("%s was not run: %s signs in through IAM Identity Center (%s), and that sign-in has expired or is missing and could not be renewed. "+
+			"The user has been asked to sign in again.", cc.command, cc.identity, name),
+		Hint: fmt.Sprintf("Tell the user that IAM Identity Center sign-in %q is needed, and run %s again once they have signed in; you cannot start a sign-in yourself.", name, cc.command),
+	}
 }
 
 // ImportError is sessions/import's error for entries that are not as sessions/export wrote them.

@@ -12,6 +12,7 @@ import (
 
 	"awsflow-sts/sidecar/internal/authmsg"
 	"awsflow-sts/sidecar/internal/localsts"
+	"awsflow-sts/sidecar/internal/profiles"
 	"awsflow-sts/sidecar/internal/protocol"
 	"awsflow-sts/sidecar/internal/stsops"
 )
@@ -130,6 +131,9 @@ func explainTimeout(cc callContext, te *stsops.TimeoutError) *Error {
 
 // explainCredentials says why the signing profile has no credentials, after where they come from.
 func explainCredentials(cc callContext, err error) *Error {
+	if e := signInRequired(cc, err, profiles.ConfigPath()); e != nil {
+		return e
+	}
 	full := err.Error()
 	profile := cc.profile
 	if profile == "" {

@@ -60,6 +60,14 @@ func (r *Runner) Remake(ctx context.Context, old *session.Session) (*session.Ses
 	if rec == nil {
 		return nil, fmt.Errorf("session %q has no recipe", old.Name)
 	}
+	if old.Class == session.ClassSSO {
+		if r.RemakeSSO == nil {
+			return nil, fmt.Errorf("session %q comes from an IAM Identity Center sign-in, which this sidecar cannot use", old.Name)
+		}
+		ctx, cancel := context.WithTimeout(unattended(ctx), refreshTimeout)
+		defer cancel()
+		return r.RemakeSSO(ctx, old)
+	}
 	spec, ok := protocol.Command(rec.Command)
 	if !ok {
 		return nil, fmt.Errorf("recipe command %q is unknown", rec.Command)

@@ -16,8 +16,9 @@ const chainedMaxSeconds = 3600
 // A class missing from the map may call everything signed.
 var allowedFrom = map[session.Class][]string{
 	// "You cannot call GetFederationToken or GetSessionToken using credentials from AssumeRole*."
-	session.ClassRole: {protocol.CmdAssumeRole, protocol.CmdAssumeRoot, protocol.CmdDecodeAuthorizationMessage,
-		protocol.CmdGetAccessKeyInfo, protocol.CmdGetCallerIdentity, protocol.CmdGetDelegatedAccessToken, protocol.CmdGetWebIdentityToken},
+	session.ClassRole: roleAllowed,
+	// IAM Identity Center's role credentials are role credentials to STS.
+	session.ClassSSO: roleAllowed,
 	// Session-token credentials may call only AssumeRole and GetCallerIdentity in STS.
 	session.ClassSessionToken: {protocol.CmdAssumeRole, protocol.CmdGetCallerIdentity},
 	// Federated-user credentials may call only GetCallerIdentity in STS.
@@ -27,7 +28,12 @@ var allowedFrom = map[session.Class][]string{
 	session.ClassToken: {},
 }
 
+// roleAllowed are the commands STS accepts from role credentials.
+var roleAllowed = []string{protocol.CmdAssumeRole, protocol.CmdAssumeRoot, protocol.CmdDecodeAuthorizationMessage,
+	protocol.CmdGetAccessKeyInfo, protocol.CmdGetCallerIdentity, protocol.CmdGetDelegatedAccessToken, protocol.CmdGetWebIdentityToken}
+
 var classNames = map[session.Class]string{
+	session.ClassSSO:          "IAM Identity Center role credentials (GetRoleCredentials), which STS treats as role credentials",
 	session.ClassRole:         "role credentials (from AssumeRole, AssumeRoleWithSAML, AssumeRoleWithWebIdentity or GetDelegatedAccessToken)",
 	session.ClassSessionToken: "GetSessionToken credentials",
 	session.ClassFederated:    "GetFederationToken (federated user) credentials",
@@ -51,7 +57,7 @@ func checkRules(spec *protocol.CommandSpec, src *session.Session, a stsops.Args)
 				spec.Name, protocol.ReservedSessionName),
 		}
 	}
-	if src.Class == session.ClassRole && spec.Name == protocol.CmdAssumeRole {
+	if src.Class.Role() && spec.Name == protocol.CmdAssumeRole {
 		if d, ok := a["DurationSeconds"].(int64); ok && d > chainedMaxSeconds {
 			return &Error{
 				Code:    protocol.CodeRuleViolation,

@@ -68,6 +68,9 @@ type Runner struct {
 	Secrets *redact.Secrets
 	// Prompt asks the user for MFA codes; nil where no one can be asked.
 	Prompt Prompter
+	// RemakeSSO re-makes IAM Identity Center role sessions (session.ClassSSO) from their sign-in;
+	// nil where there is none.
+	RemakeSSO func(ctx context.Context, s *session.Session) (*session.Session, error)
 }
 
 // NewRunner wires a runner; secrets is shared with the store and the server's scrubbing.
@@ -390,7 +393,7 @@ func (r *Runner) newSession(spec *protocol.CommandSpec, a stsops.Args, src *sess
 	}
 	if src != nil && spec.Auth == protocol.AuthSigned {
 		s.Source = src.Name
-		s.Chained = src.Class == session.ClassRole && s.Class == session.ClassRole
+		s.Chained = src.Class.Role() && s.Class == session.ClassRole
 	}
 	switch {
 	case spec.Name != protocol.CmdAssumeRole && spec.Name != protocol.CmdGetSessionToken:

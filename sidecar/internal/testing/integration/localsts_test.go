@@ -9,32 +9,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"awsflow-sts/sidecar/internal/localsts"
 )
 
 // TestLocalSTSSubcommand starts `awsflow-sts localsts` as a process, reads its first line, and
 // has `awsflow-sts call` use the demo identity it announces.
 func TestLocalSTSSubcommand(t *testing.T) {
-	cmd := exec.Command(binPath, "localsts", "--log-level", "warn")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		_ = cmd.Wait() // ends once the signal lands; its status says nothing here
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no first line: %v", err)
-	}
-	var info map[string]string
-	if err := json.Unmarshal([]byte(line), &info); err != nil {
-		t.Fatalf("first line is not JSON: %v: %q", err, line)
-	}
+	info, _, _ := startLocalSTSProcess(t, "--log-level", "warn")
 	for _, k := range []string{"endpoint", "region", "accessKeyId", "secretAccessKey", "roleArn"} {
 		if info[k] == "" {
 			t.Fatalf("first line lacks %s: %v", k, info)
@@ -78,8 +60,56 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
+	// The Identity Center part: the sign-in approved by the demo, roles from the portal, and a
+	// terminal program that gets the active session from the credentials endpoint, before and
+	// after the switch.
+	for _, want := range []string{"sso/authorize → a notification shows the code", "alice approves the code",
+		"sso/changed demo-sso signedIn", "the portal offers", "Member (" + localsts.MemberAccount + "): " + localsts.DemoSSOPermissionSet,
+		"credentials/endpoint: http://127.0.0.1:"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	devArn := "A terminal runs an aws-sdk-go-v2 program (default credential chain) → arn:aws:sts::" + localsts.MemberAccount +
+		":assumed-role/" + localsts.DemoSSORole + "/" + localsts.DemoSSOUser
+	readOnlyArn := "A terminal runs an aws-sdk-go-v2 program (default credential chain) → arn:aws:sts::" + localsts.DemoAccount +
+		":assumed-role/" + localsts.DemoSSOReadOnlyRole + "/" + localsts.DemoSSOUser
+	before, after, switched := strings.Cut(string(out), "Switch Session: sessions/use sso-readonly")
+	if !switched || !strings.Contains(before, devArn) || strings.Contains(before, readOnlyArn) || !strings.Contains(after, readOnlyArn) {
+		t.Errorf("the terminal program does not follow the session switch (want %q, then %q):\n%s", devArn, readOnlyArn, out)
+	}
 	// The demo closing the sidecar's pipes at the end is no protocol error.
 	if strings.Contains(string(out), "protocol error") {
 		t.Errorf("demo output reports a protocol error:\n%s", out)
 	}
+}
+
+// startLocalSTSProcess starts `awsflow-sts localsts` with args as a process (stopped when the test
+// ends) and returns the announcement of its first line, that line as written, and its stderr.
+func startLocalSTSProcess(t *testing.T, args ...string) (map[string]string, string, *lockedBuffer) {
+	t.Helper()
+	cmd := exec.Command(binPath, append([]string{"localsts"}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		_ = cmd.Wait() // ends once the signal lands; its status says nothing here
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("the local STS wrote no first line: %v\n%s", err, stderr.String())
+	}
+	var info map[string]string
+	if err := json.Unmarshal([]byte(line), &info); err != nil || info["endpoint"] == "" {
+		t.Fatalf("first line is not the announcement: %v: %q", err, line)
+	}
+	return info, line, stderr
 }

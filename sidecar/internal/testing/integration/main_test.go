@@ -72,15 +72,7 @@ func scratchEnv(t *testing.T) []string {
 	if err := os.WriteFile(conf, []byte("[default]\nregion = us-east-1\n\n[profile test]\nregion = us-east-1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var env []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		upper := strings.ToUpper(name)
-		if strings.HasPrefix(upper, "AWS_") || strings.HasSuffix(upper, "_PROXY") || upper == "HOME" {
-			continue
-		}
-		env = append(env, kv)
-	}
+	env := cleanEnviron()
 	return append(env,
 		"HOME="+dir,
 		"AWS_SHARED_CREDENTIALS_FILE="+creds,
@@ -139,4 +131,19 @@ func startFake(t *testing.T) *ststest.Server {
 // fakeSettings are initialize settings pointing the sidecar at the fake STS.
 func fakeSettings(fake *ststest.Server) map[string]any {
 	return map[string]any{"endpointUrl": fake.URL, "region": "us-east-1", "maxAttempts": 1}
+}
+
+// cleanEnviron is this process's environment without what would point a child at this machine's
+// own AWS identity or through a proxy: every AWS_ variable, *_PROXY and HOME.
+func cleanEnviron() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		upper := strings.ToUpper(name)
+		if strings.HasPrefix(upper, "AWS_") || strings.HasSuffix(upper, "_PROXY") || upper == "HOME" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
 }

@@ -278,11 +278,11 @@ func TestSSOProfile(t *testing.T) {
 		}
 	})
 
-	t.Run("an expired token is CredentialsUnavailable, and a new login works without a restart", func(t *testing.T) {
+	t.Run("an expired token is SignInRequired, and a new login works without a restart", func(t *testing.T) {
 		useProfile(t, p, ls.endpoint, "sso-lapsed")
-		e, d := mustError(t, p.call("tool/invoke", invokeParams("GetCallerIdentity", nil)), int(protocol.CodeCredentialsUnavailable))
-		if d.Kind != "credentials" || !strings.Contains(e.Message, "sso-lapsed") || !strings.Contains(d.Hint, "aws sso login --profile sso-lapsed") {
-			t.Errorf("error %q, data %+v; want kind credentials, the profile named and a hint to run aws sso login", e.Message, d)
+		e, d := mustError(t, p.call("tool/invoke", invokeParams("GetCallerIdentity", nil)), int(protocol.CodeSignInRequired))
+		if d.Kind != protocol.KindSignin || !strings.Contains(e.Message, "sso-lapsed") || !strings.Contains(e.Message, "(lapsed)") || !strings.Contains(d.Hint, "signed in") {
+			t.Errorf("error %q, data %+v; want kind signin, the profile and its sso-session named and a hint to retry once signed in", e.Message, d)
 		}
 		if !p.alive() {
 			t.Fatal("the sidecar exited after the SSO token expired")
