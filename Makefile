@@ -56,9 +56,17 @@ test-go: build
 setup:
 	bash scripts/setup.sh
 
-# The extension's Node suite: pure modules, golden exchanges and the real sidecar against the local STS.
+# The extension's Node suite: pure modules, golden exchanges and the real sidecar against the local STS,
+# and `awsflow-sts mcp` through two MCP clients (extension/test/mcp/): the official TypeScript SDK's
+# and the MCP Inspector's CLI.
 test-ext: build node-deps
 	AWSFLOW_STS_BIN=$(CURDIR)/$(BIN) npm test
+
+# Only the MCP clients' tests (part of test-ext).
+.PHONY: test-mcp
+test-mcp: build node-deps
+	npx tsc -p tsconfig.test.json
+	AWSFLOW_STS_BIN=$(CURDIR)/$(BIN) node --test out-test/extension/test/mcp/
 
 test: setup lint test-go test-ext fuzz-short
 
@@ -74,7 +82,8 @@ FUZZ_TARGETS := \
 	localsts:FuzzSignedBody \
 	localsts:FuzzParseSignature \
 	credfile:FuzzEdit \
-	redact:FuzzScrub
+	redact:FuzzScrub \
+	mcpserver:FuzzLineTransport
 FUZZTIME ?= 60s
 # A count, not a duration: a count budget has no deadline to race (see scripts/fuzz.sh).
 FUZZTIME_SHORT ?= 10000x
@@ -97,12 +106,19 @@ soak: build
 
 # One platform-specific VSIX per target in dist/ (linux, darwin and win32; x64 and arm64), each
 # carrying only its own sidecar under bin/<platform>-<arch>/; checked by scripts/verify-vsix.mjs.
+# Beside them the binary alone per platform (awsflow-sts-<version>-<goos>-<goarch>.tar.gz, .zip for
+# windows) and dist/SHA256SUMS over everything built; checked by scripts/verify-archives.mjs.
 package: node-deps
 	VERSION='$(VERSION)' GO='$(GO)' bash scripts/package.sh
 
-# verify-vsix's own tests, then every target packaged and checked (not part of `make test`).
+# Only the standalone archives and SHA256SUMS: no extension bundle, no VSIX.
+.PHONY: archives
+archives:
+	VERSION='$(VERSION)' GO='$(GO)' bash scripts/package.sh --archives-only
+
+# The checkers' own tests, then every target packaged and checked (not part of `make test`).
 test-package: node-deps
-	node --test scripts/verify-vsix.test.mjs
+	node --test scripts/verify-vsix.test.mjs scripts/verify-archives.test.mjs
 	$(MAKE) package
 
 clean:

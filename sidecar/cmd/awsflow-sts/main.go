@@ -1,6 +1,7 @@
 // Command awsflow-sts is the sidecar of the awsflow-sts VS Code extension. `serve` speaks JSON-RPC
-// on stdio to the extension; `call` runs one STSTool command from a terminal through the same code;
-// `localsts` serves the embedded STS for offline use; `version` prints the version.
+// on stdio to the extension; `mcp` serves the same tool to MCP clients on stdio; `call` runs one
+// STSTool command from a terminal through the same code; `localsts` serves the embedded STS for
+// offline use; `version` prints the version.
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 	"go.uber.org/zap"
 
 	"awsflow-sts/sidecar/internal/logging"
+	"awsflow-sts/sidecar/internal/mcpserver"
 	"awsflow-sts/sidecar/internal/protocol"
 	"awsflow-sts/sidecar/internal/rpc"
 	"awsflow-sts/sidecar/internal/server"
@@ -34,6 +36,11 @@ const usage = `awsflow-sts: the AWS STS sidecar of the awsflow-sts extension
 Usage:
   awsflow-sts serve [--log-file FILE] [--log-level LEVEL]
       JSON-RPC 2.0 over stdin/stdout (Content-Length framing), as the extension runs it.
+  awsflow-sts mcp [--profile P] [--region R] [--endpoint-url URL] [--log-file FILE] [--log-level LEVEL] [--allow-credential-commands]
+      A Model Context Protocol server on stdin/stdout offering STSTool to MCP clients. Commands
+      that mint credentials are confirmed by the user through the client (MCP elicitation);
+      --allow-credential-commands runs them without asking, for clients that cannot ask.
+      Without --profile and --region, the AWS SDK's environment applies (AWS_PROFILE, AWS_REGION, …).
   awsflow-sts call COMMAND [--params JSON] [--profile P] [--region R] [--endpoint-url URL] [--json]
       Run one STSTool command and print what the model would see (or the JSON result). An MFA
       code it needs is asked for on stderr and read from stdin.
@@ -67,6 +74,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return serve(args[1:], stdin, stdout, stderr)
 	case "call":
 		return call(args[1:], stdin, stdout, stderr)
+	case "mcp":
+		return serveMCP(args[1:], stdin, stdout, stderr)
 	case "localsts":
 		return localSTS(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
@@ -257,4 +266,55 @@ func printError(err error, asJSON bool, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, re.Message)
 	}
 	return 1
+}
+
+func serveMCP(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mcp", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	profile := fs.String("profile", "", "AWS profile for the base identity")
+	region := fs.String("region", "", "AWS Region")
+	endpoint := fs.String("endpoint-url", "", "STS endpoint URL: a VPC endpoint, or the URL awsflow-sts localsts prints")
+	logFile := fs.String("log-file", "", "also write logs to this file")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	allow := fs.Bool("allow-credential-commands", false, "run commands that mint credentials without asking the user (for clients without elicitation)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "awsflow-sts mcp: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	log, ctx, stop, err := setup(stderr, *logFile, *logLevel)
+	if err != nil {
+		return 2
+	}
+	defer stop()
+	srv, err := mcpserver.New(mcpserver.Config{
+		Version: version, Logger: log, AllowCredentialCommands: *allow,
+		Settings: protocol.Settings{Profile: *profile, Region: *region, EndpointURL: *endpoint, LogLevel: *logLevel},
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "awsflow-sts mcp:", err)
+		return 2
+	}
+	log.Info("serving MCP on stdio", zap.String("version", version), zap.Int("pid", os.Getpid()))
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, &mcpserver.LineTransport{Reader: stdin, Writer: stdout}) }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		// A read blocked on stdin does not wake when stdin is closed: give the calls in flight a
+		// moment to end, then exit regardless.
+		select {
+		case err = <-done:
+		case <-time.After(2 * time.Second):
+			log.Warn("stopped by signal while waiting for input")
+			return 1
+		}
+	}
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, context.Canceled) {
+		log.Error("MCP server ended", zap.Error(err))
+		return 1
+	}
+	return 0
 }

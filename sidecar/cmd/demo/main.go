@@ -3,7 +3,9 @@
 // chaining, a denied AssumeRole, an encoded denial explained), and prints what the model would see.
 // It then signs in to the local IAM Identity Center (approving the code itself), picks roles from
 // the portal, and runs programs that get the active session's credentials from the sidecar's
-// container-credentials endpoint, before and after a session switch.
+// container-credentials endpoint, before and after a session switch. Last, it runs `awsflow-sts mcp`
+// with the official Go MCP SDK's client: who am I, an AssumeRole the user declines and one the user
+// accepts through elicitation, and that session written to the credentials file.
 // It checks along the way that no secret reached that output, stops what it started, and exits 0.
 package main
 
@@ -110,6 +112,9 @@ func run(bin string) error {
 		return err
 	}
 	if err := d.lasting(); err != nil {
+		return err
+	}
+	if err := d.mcpPart(); err != nil {
 		return err
 	}
 	if err := d.conn.Call(ctx, protocol.MethodShutdown, nil, nil); err != nil {

@@ -361,3 +361,21 @@ type ForgetSessionParams struct {
 func (p *ForgetSessionParams) Fill(args map[string]any) {
 	p.SessionName = argString(args["SessionName"])
 }
+
+// WriteProfileCommandParams are the parameters of WriteProfile as the tool's validator leaves them: checked
+// and coerced to their types. One not given is nil.
+type WriteProfileCommandParams struct {
+	// SessionName: The name of the stored session: for commands that mint credentials, the name to store them under (default: the RoleSessionName or Name); for UseSession and ForgetSession, the session to act on.
+	SessionName *string `json:"SessionName,omitempty"`
+	// Profile: A profile of the shared AWS config file (~/.aws/config) that assumes a role, instead of RoleArn. Its role_arn, source_profile, external_id, mfa_serial, duration_seconds, role_session_name and region apply; parameters given here override them. Use it when the user names a profile.
+	Profile *string `json:"Profile,omitempty"`
+	// Path: The credentials file to write: an absolute path or one starting with ~/ (default: AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials).
+	Path *string `json:"Path,omitempty"`
+}
+
+// Fill sets p from validated arguments by parameter name (string, int64, []string or []Tag).
+func (p *WriteProfileCommandParams) Fill(args map[string]any) {
+	p.SessionName = argString(args["SessionName"])
+	p.Profile = argString(args["Profile"])
+	p.Path = argString(args["Path"])
+}

@@ -106,6 +106,8 @@ type CommandSpec struct {
 	Auth Auth
 	// Local commands act on the sidecar's own state only.
 	Local bool
+	// MCPOnly commands are offered by the MCP server's tool only, not by the extension's.
+	MCPOnly bool
 	// Params are the command's own parameters, in the model's order, without the common ones.
 	Params []CommandParam
 	// OneOf lists groups of parameters of which exactly one must be given.
@@ -165,8 +167,19 @@ func (c *CommandSpec) ParamNames() []string {
 	return names
 }
 
-// CommandNames lists every command, in the model's order.
+// CommandNames lists the commands the extension's tool offers, in the model's order.
 func CommandNames() []string {
+	var names []string
+	for _, c := range Commands {
+		if !c.MCPOnly {
+			names = append(names, c.Name)
+		}
+	}
+	return names
+}
+
+// MCPCommandNames lists the commands the MCP server's tool offers, in the model's order.
+func MCPCommandNames() []string {
 	names := make([]string, len(Commands))
 	for i, c := range Commands {
 		names[i] = c.Name

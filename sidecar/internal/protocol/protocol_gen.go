@@ -49,6 +49,8 @@ const (
 	CmdUseSession = "UseSession"
 	// CmdForgetSession names the command that does this: Delete a stored session and its credentials from the sidecar.
 	CmdForgetSession = "ForgetSession"
+	// CmdWriteProfile names the command that does this: Write a stored session's credentials into the shared credentials file as a named profile, so that other tools use it with --profile (the user confirms first; the file gets the secret, you get the profile name and the path).
+	CmdWriteProfile = "WriteProfile"
 )
 
 // Method names.
@@ -194,6 +196,7 @@ var Params = map[string]*ParamSpec{
 	"ExternalId":           ParamExternalId,
 	"Filter":               ParamFilter,
 	"Name":                 ParamName,
+	"Path":                 ParamPath,
 	"Policy":               ParamPolicy,
 	"PolicyArns":           ParamPolicyArns,
 	"PrincipalArn":         ParamPrincipalArn,
@@ -235,6 +238,8 @@ var (
 	ParamFilter = &ParamSpec{Name: "Filter", Type: TypeString, MinLength: 1, MaxLength: 128, Pattern: regexp.MustCompile("^[\\w+=,.@:/ -]*$"), Description: "ListSessions only: list just the sessions whose name, ARN, account, command or source contains this text (case-insensitive)."}
 	// ParamName is the rule of Name: The federated user's name (2-32 characters).
 	ParamName = &ParamSpec{Name: "Name", Type: TypeString, MinLength: 2, MaxLength: 32, Pattern: regexp.MustCompile("^[\\w+=,.@-]*$"), Description: "The federated user's name (2-32 characters)."}
+	// ParamPath is the rule of Path: The credentials file to write: an absolute path or one starting with ~/ (default: AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials).
+	ParamPath = &ParamSpec{Name: "Path", Type: TypeString, MinLength: 1, MaxLength: 4096, Description: "The credentials file to write: an absolute path or one starting with ~/ (default: AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials)."}
 	// ParamPolicy is the rule of Policy: An inline session policy (IAM policy JSON, as a string or an object) that further limits the session's permissions. Without one, GetFederationToken credentials have no permissions.
 	ParamPolicy = &ParamSpec{Name: "Policy", Type: TypePolicy, MinLength: 1, MaxLength: 2048, Description: "An inline session policy (IAM policy JSON, as a string or an object) that further limits the session's permissions. Without one, GetFederationToken credentials have no permissions."}
 	// ParamPolicyArns is the rule of PolicyArns: Up to 10 managed policy ARNs used as session policies.
@@ -471,6 +476,18 @@ var Commands = []CommandSpec{
 		Local:   true,
 		Params: []CommandParam{
 			{Spec: ParamSessionName, Required: true},
+		},
+	},
+	{
+		Name:    "WriteProfile",
+		Summary: "Write a stored session's credentials into the shared credentials file as a named profile, so that other tools use it with --profile (the user confirms first; the file gets the secret, you get the profile name and the path).",
+		Auth:    "none",
+		Local:   true,
+		MCPOnly: true,
+		Params: []CommandParam{
+			{Spec: ParamSessionName, Required: true},
+			{Spec: ParamProfile, Required: true},
+			{Spec: ParamPath},
 		},
 	},
 }

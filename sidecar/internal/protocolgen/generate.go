@@ -21,7 +21,8 @@ func Files(model, packageJSON []byte) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	schemaJSON, err := marshalIndent(m.InputSchema())
+	vscode, mcpModel := m.forFrontend(FrontendVSCode), m.forFrontend(FrontendMCP)
+	schemaJSON, err := marshalIndent(vscode.InputSchema())
 	if err != nil {
 		return nil, fmt.Errorf("input schema: %w", err)
 	}
@@ -37,7 +38,15 @@ func Files(model, packageJSON []byte) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	pkg, err := m.packageJSON(packageJSON)
+	mcpSchema, err := marshalIndent(mcpModel.InputSchema())
+	if err != nil {
+		return nil, fmt.Errorf("MCP input schema: %w", err)
+	}
+	mcpGo, err := m.mcpGoFile(mcpSchema)
+	if err != nil {
+		return nil, err
+	}
+	pkg, err := vscode.packageJSON(packageJSON)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +55,9 @@ func Files(model, packageJSON []byte) (map[string][]byte, error) {
 		"protocol/tool-input-schema.json":           schemaJSON,
 		"sidecar/internal/protocol/protocol_gen.go": goSrc,
 		RulesGoPath:                     rulesGo,
-		"extension/src/protocol.gen.ts": append(m.tsFile(), '\n'),
+		"extension/src/protocol.gen.ts": append(vscode.tsFile(), '\n'),
+		MCPSchemaPath:                   mcpSchema,
+		MCPGoPath:                       mcpGo,
 	}
 	for path, src := range goFiles {
 		files[path] = src

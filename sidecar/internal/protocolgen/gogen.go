@@ -104,6 +104,9 @@ func (m *Model) goFile() ([]byte, error) {
 		if c.Local {
 			w("\t\tLocal: true,\n")
 		}
+		if !c.offeredBy(FrontendVSCode) {
+			w("\t\tMCPOnly: true,\n")
+		}
 		w("\t\tParams: []CommandParam{\n")
 		for _, p := range c.Params {
 			w("\t\t\t{Spec: Param%s", p.Name)

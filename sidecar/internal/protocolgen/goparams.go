@@ -38,7 +38,7 @@ func (m *Model) paramsFile() ([]byte, error) {
 	w(generatedHeader)
 	w("package protocol\n\n")
 	for _, c := range m.Commands {
-		name := c.Name + "Params"
+		name := m.paramsStructName(c)
 		w("// %s are the parameters of %s as the tool's validator leaves them: checked\n", name, c.Name)
 		w("// and coerced to their types. One not given is nil.\ntype %s struct {\n", name)
 		for _, pn := range m.paramsOf(c) {
@@ -61,4 +61,13 @@ func (m *Model) paramsFile() ([]byte, error) {
 		w("}\n\n")
 	}
 	return formatGo(ParamsGoPath, b.Bytes())
+}
+
+// paramsStructName is the name of a command's params struct: <Command>Params, or
+// <Command>CommandParams when a protocol type already has that name (WriteProfile's).
+func (m *Model) paramsStructName(c Command) string {
+	if _, taken := m.Types.Lookup(c.Name + "Params"); taken {
+		return c.Name + "CommandParams"
+	}
+	return c.Name + "Params"
 }

@@ -53,6 +53,12 @@ type Command struct {
 	Invocation string `json:"invocation"`
 	// Confirm is the confirmation card of a command that mints; nil for the rest.
 	Confirm *Confirm `json:"confirm"`
+	// ReadOnly marks a command that changes nothing, neither in AWS nor in the stored sessions
+	// (an MCP client's readOnlyHint).
+	ReadOnly bool `json:"readOnly"`
+	// Frontends lists the front ends that offer the command (FrontendVSCode, FrontendMCP); empty
+	// means every one.
+	Frontends []string `json:"frontends"`
 }
 
 // CommandParam is a parameter as one command takes it.
@@ -78,6 +84,9 @@ type Param struct {
 	EnumPrefix  string   `json:"enumPrefix"`
 	Secret      bool     `json:"secret"`
 	Description string   `json:"description"`
+	// CommandNotes add a sentence to the schema's description for what one command takes the
+	// parameter as; a schema without that command leaves it out.
+	CommandNotes map[string]string `json:"commandNotes"`
 }
 
 // ErrorDef is one error code.
@@ -228,6 +237,23 @@ func (m *Model) check() error {
 		used[name] = true
 	}
 	for _, name := range m.ParamNames() {
+		for cmd := range m.Params[name].CommandNotes {
+			if c, ok := m.command(cmd); !ok || !hasParam(c, name) {
+				return fmt.Errorf("param %s: a note for %s, which does not take it", name, cmd)
+			}
+		}
+	}
+	for _, c := range m.Commands {
+		for _, f := range c.Frontends {
+			if f != FrontendVSCode && f != FrontendMCP {
+				return fmt.Errorf("command %s: unknown front end %q", c.Name, f)
+			}
+		}
+		if c.ReadOnly && (c.Mints != "" || c.Confirm != nil) {
+			return fmt.Errorf("command %s: a read-only command mints nothing and is not confirmed", c.Name)
+		}
+	}
+	for _, name := range m.ParamNames() {
 		if !used[name] {
 			return fmt.Errorf("param %s is used by no command", name)
 		}
@@ -311,6 +337,43 @@ func hasParam(c Command, name string) bool {
 		}
 	}
 	return false
+}
+
+// command returns the named command.
+func (m *Model) command(name string) (Command, bool) {
+	for _, c := range m.Commands {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Command{}, false
+}
+
+// forFrontend is the model as one front end offers it: only its commands, and only the
+// parameters they take.
+func (m *Model) forFrontend(frontend string) *Model {
+	out := *m
+	out.Commands = nil
+	used := map[string]bool{}
+	for _, name := range m.CommonParams {
+		used[name] = true
+	}
+	for _, c := range m.Commands {
+		if !c.offeredBy(frontend) {
+			continue
+		}
+		out.Commands = append(out.Commands, c)
+		for _, p := range c.Params {
+			used[p.Name] = true
+		}
+	}
+	out.Params = map[string]Param{}
+	for name, p := range m.Params {
+		if used[name] {
+			out.Params[name] = p
+		}
+	}
+	return &out
 }
 
 // ParamNames lists the parameters in name order.

@@ -83,7 +83,13 @@ func (m *Model) InputSchema() any {
 
 func (m *Model) paramSchema(name string) *schema {
 	p := m.Params[name]
-	desc := p.Description + " Used by: " + strings.Join(m.CommandsTaking(name), ", ") + "."
+	desc := p.Description
+	for _, c := range m.Commands {
+		if note, ok := p.CommandNotes[c.Name]; ok {
+			desc += " " + note
+		}
+	}
+	desc += " Used by: " + strings.Join(m.CommandsTaking(name), ", ") + "."
 	str := func() *schema {
 		return &schema{Type: "string", MinLength: p.MinLength, MaxLength: p.MaxLength}
 	}

@@ -231,8 +231,8 @@ func (m *Model) checkTexts() error {
 		if _, err := m.parseTemplate(c.Invocation); err != nil {
 			return fmt.Errorf("command %s: invocation: %w", c.Name, err)
 		}
-		if (c.Confirm != nil) != (c.Mints != "") {
-			return fmt.Errorf("command %s: a confirmation card is for exactly the commands that mint", c.Name)
+		if (c.Confirm != nil) != (c.Mints != "" || c.WritesSecrets()) {
+			return fmt.Errorf("command %s: a confirmation card is for exactly the commands that mint or write a secret", c.Name)
 		}
 		if c.Confirm != nil {
 			if _, err := m.parseTemplate(c.Confirm.What); err != nil {

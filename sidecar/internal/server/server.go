@@ -81,21 +81,19 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	secrets := &redact.Secrets{}
-	store := session.NewStore(cfg.Now, secrets)
-	clients := stsops.NewClients(cfg.Settings)
+	core := tool.NewCore(cfg.Settings, cfg.Now)
 	s := &Server{
 		cfg:     cfg,
 		log:     cfg.Logger.Logger,
-		secrets: secrets,
-		store:   store,
-		clients: clients,
-		runner:  tool.NewRunner(store, clients, secrets),
-		written: writeback.New(store, secrets.Scrub, cfg.Logger.Logger),
+		secrets: core.Secrets,
+		store:   core.Store,
+		clients: core.Clients,
+		runner:  core.Runner,
+		written: writeback.New(core.Store, core.Secrets.Scrub, cfg.Logger.Logger),
 	}
 	s.runner.UsePrompt(s.askTokenCode)
 	s.sso = s.newSSO()
-	store.SetHooks(session.Hooks{Remake: s.runner.Remake, Changed: s.sessionsChanged, Maintain: s.sso.Maintain})
+	s.store.SetHooks(session.Hooks{Remake: s.runner.Remake, Changed: s.sessionsChanged, Maintain: s.sso.Maintain})
 	return s
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -71,6 +72,33 @@ type Runner struct {
 	// RemakeSSO re-makes IAM Identity Center role sessions (session.ClassSSO) from their sign-in;
 	// nil where there is none.
 	RemakeSSO func(ctx context.Context, s *session.Session) (*session.Session, error)
+	// ProfileWritten, when set, is told of every profile WriteProfile wrote (the session, the
+	// file and the profile), so that the session's refreshes rewrite it.
+	ProfileWritten func(session, path, profile string)
+	// mcp makes the MCP-only commands (WriteProfile) available.
+	mcp bool
+}
+
+// Core is what a front end serves from: the secrets everything it says is scrubbed of, the
+// session store, the STS clients for the current settings and the runner over them. The JSON-RPC
+// sidecar and the MCP server each make one.
+type Core struct {
+	// Secrets collects every secret seen.
+	Secrets *redact.Secrets
+	// Store holds the sessions.
+	Store *session.Store
+	// Clients makes STS clients for the current settings.
+	Clients *stsops.Clients
+	// Runner runs STSTool commands against Store.
+	Runner *Runner
+}
+
+// NewCore returns a core with no sessions, reading time from now.
+func NewCore(settings protocol.Settings, now func() time.Time) Core {
+	secrets := &redact.Secrets{}
+	store := session.NewStore(now, secrets)
+	clients := stsops.NewClients(settings)
+	return Core{Secrets: secrets, Store: store, Clients: clients, Runner: NewRunner(store, clients, secrets)}
 }
 
 // NewRunner wires a runner; secrets is shared with the store and the server's scrubbing.
@@ -93,8 +121,8 @@ func (r *Runner) Invoke(ctx context.Context, p protocol.InvokeParams) (*protocol
 
 func (r *Runner) invoke(ctx context.Context, p protocol.InvokeParams, in *inputs) (*protocol.InvokeResult, error) {
 	spec, ok := protocol.Command(p.Command)
-	if !ok {
-		return nil, unknownCommand(p.Command)
+	if !ok || (spec.MCPOnly && !r.mcp) {
+		return nil, unknownCommand(p.Command, r.commandNames())
 	}
 	args, err := Validate(spec, p.Params)
 	if err != nil {
@@ -113,15 +141,15 @@ func (r *Runner) invoke(ctx context.Context, p protocol.InvokeParams, in *inputs
 	return res.encode()
 }
 
-func unknownCommand(name string) *Error {
+func unknownCommand(name string, names []string) *Error {
 	msg := fmt.Sprintf("There is no STSTool command %q.", clip.Echo(name))
-	if best := closest(name, protocol.CommandNames()); best != "" {
+	if best := closest(name, names); best != "" {
 		msg += fmt.Sprintf(" Did you mean %q?", best)
 	}
 	return &Error{
 		Code:    protocol.CodeInvalidParams,
 		Message: msg,
-		Hint:    "Use one of: " + strings.Join(protocol.CommandNames(), ", ") + ".",
+		Hint:    "Use one of: " + strings.Join(names, ", ") + ".",
 	}
 }
 
@@ -155,6 +183,8 @@ func (in *inputs) release() {
 
 func (r *Runner) local(spec *protocol.CommandSpec, a stsops.Args) (result, error) {
 	switch spec.Name {
+	case protocol.CmdWriteProfile:
+		return r.writeProfileCommand(spec, a)
 	case protocol.CmdUseSession:
 		var p protocol.UseSessionParams
 		p.Fill(a)

@@ -26,7 +26,7 @@ func FuzzValidate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, command string, params []byte) {
 		spec, ok := protocol.Command(command)
 		if !ok {
-			checkEchoes(t, unknownCommand(command), nil, []string{command}, nil)
+			checkEchoes(t, unknownCommand(command, protocol.CommandNames()), nil, []string{command}, nil)
 			spec = &protocol.Commands[len(command)%len(protocol.Commands)]
 		}
 		var fields map[string]json.RawMessage

@@ -78,6 +78,34 @@ func TestDemo(t *testing.T) {
 	if !switched || !strings.Contains(before, devArn) || strings.Contains(before, readOnlyArn) || !strings.Contains(after, readOnlyArn) {
 		t.Errorf("the terminal program does not follow the session switch (want %q, then %q):\n%s", devArn, readOnlyArn, out)
 	}
+	// The MCP part: the go-sdk's client on `awsflow-sts mcp`, an AssumeRole the user declines (an
+	// isError result, no session), one the user accepts, and its session written to a profile,
+	// none of whose secrets reached any MCP message.
+	_, mcpPart, ok := strings.Cut(string(out), "── The same tool for any MCP client: awsflow-sts mcp ──")
+	if !ok {
+		t.Fatalf("demo output lacks the MCP part:\n%s", out)
+	}
+	declined, accepted, ok := strings.Cut(mcpPart, "Assume the Dev role; the user accepts")
+	if !ok {
+		t.Fatalf("the MCP part lacks the accepted AssumeRole:\n%s", mcpPart)
+	}
+	for _, want := range []string{"tools/list: 1 tool(s): STSTool", "arn:aws:iam::" + localsts.DemoAccount + ":user/alice",
+		"The client asks the user (MCP elicitation):\n  ? Assume AWS role?", "→ the user answers decline",
+		"The model sees (isError: true):\n  │ STSTool error (cancelled): the user declined to run AssumeRole: nothing was called",
+		"No sessions are stored."} {
+		if !strings.Contains(declined, want) {
+			t.Errorf("the MCP part before the accepted AssumeRole lacks %q", want)
+		}
+	}
+	for _, want := range []string{"→ the user answers accept", "stored as session `mcp-dev`", "| `mcp-dev` | credentials |",
+		"written as profile `mcp-dev`", "MCP secrets check:", "none holds any of the"} {
+		if !strings.Contains(accepted, want) {
+			t.Errorf("the MCP part from the accepted AssumeRole on lacks %q", want)
+		}
+	}
+	if strings.Contains(declined, "stored as session") || strings.Contains(mcpPart, "| `mcp-declined`") {
+		t.Errorf("the declined AssumeRole stored a session:\n%s", mcpPart)
+	}
 	// The demo closing the sidecar's pipes at the end is no protocol error.
 	if strings.Contains(string(out), "protocol error") {
 		t.Errorf("demo output reports a protocol error:\n%s", out)
