@@ -1,7 +1,11 @@
 # awsflow-sts: `make test` runs every check; `make build` builds the sidecar into bin/.
 SHELL := /bin/bash
 GO ?= go
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
+# The version is package.json's, so the binary and the VSIX agree; the commit (with -dirty when the
+# tree has changes) is its build metadata: `awsflow-sts version` prints e.g. 0.1.0+866f2f9.
+PKG_VERSION := $(shell sed -n 's/^  "version": "\([^"]*\)",$$/\1/p' package.json)
+GIT_REV := $(shell git describe --always --dirty --exclude '*' 2>/dev/null)
+VERSION ?= $(PKG_VERSION)$(if $(GIT_REV),+$(GIT_REV))
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN := bin/awsflow-sts
 
@@ -14,8 +18,17 @@ all: build
 
 build: $(BIN)
 
-$(BIN): $(shell find sidecar -name '*.go' -not -name '*_test.go') go.mod go.sum
+$(BIN): $(shell find sidecar -name '*.go' -not -name '*_test.go') go.mod go.sum package.json
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./sidecar/cmd/awsflow-sts
+
+# `awsflow-sts version` prints package.json's version (the VSIX's), with build metadata at most.
+.PHONY: check-version
+check-version: $(BIN)
+	@out="$$($(BIN) version)"; \
+	case "$$out" in \
+	  "awsflow-sts $(PKG_VERSION) "*|"awsflow-sts $(PKG_VERSION)+"*) echo "check-version: $$out" ;; \
+	  *) echo "check-version: $(BIN) version prints '$$out', want awsflow-sts $(PKG_VERSION) (package.json's version)" >&2; exit 1 ;; \
+	esac
 
 # The main job: the sidecar against the embedded local STS, every command, what the model sees.
 demo: setup build
@@ -46,7 +59,7 @@ typecheck: node-deps
 extension: node-deps
 	npm run build
 
-lint: fmt-check vet check-generated typecheck
+lint: fmt-check vet check-generated typecheck check-version
 
 # The Go suite runs with the race detector; integration tests start moto and the AWS CLI when the
 # machine has them and say so when they skip.
@@ -68,7 +81,13 @@ test-mcp: build node-deps
 	npx tsc -p tsconfig.test.json
 	AWSFLOW_STS_BIN=$(CURDIR)/$(BIN) node --test out-test/extension/test/mcp/
 
-test: setup lint test-go test-ext fuzz-short
+test: setup lint test-go test-ext test-scripts fuzz-short
+
+# The packaging checkers' own tests (scripts/verify-vsix.mjs, scripts/verify-archives.mjs) on the
+# archives they build in a temporary directory; `make test-package` also runs them on dist/.
+.PHONY: test-scripts
+test-scripts: node-deps
+	node --test scripts/verify-vsix.test.mjs scripts/verify-archives.test.mjs
 
 # Fuzz targets (go test -fuzz takes one package and one target per run), as package:target; their
 # seed corpora are in each package's testdata/fuzz/<target>/ and also run as plain tests in test-go.

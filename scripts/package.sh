@@ -4,13 +4,17 @@
 #      extension/src/supervisor.ts resolveBinary looks for),
 #   2. archives each binary alone (with LICENSE and README.md) for use without VS Code, e.g. as an
 #      MCP server: dist/awsflow-sts-<version>-<goos>-<goarch>.tar.gz (linux, darwin) or .zip (windows),
+#      <version> being package.json's, as in the VSIX names,
 #   3. bundles the extension into out/extension.js,
 #   4. packages each target with the pinned @vscode/vsce from a staging directory that holds only
-#      the files a VSIX may carry and only that target's binary,
+#      the files a VSIX may carry and only that target's binary; the VSIX's README (its marketplace
+#      page) is the user page MARKETPLACE.md with its images from media/, not the repository README,
 #   5. writes dist/SHA256SUMS (sha256sum format) over every archive and VSIX it built,
 #   6. checks every VSIX (scripts/verify-vsix.mjs) and every archive and the sums
 #      (scripts/verify-archives.mjs), and prints their sizes and file counts.
-# Usage: VERSION=v1.2.3 scripts/package.sh [--archives-only] [target ...]   (default: every target)
+# Usage: [VERSION=1.2.3+build] scripts/package.sh [--archives-only] [target ...]   (default: every target)
+# VERSION, what `awsflow-sts version` prints, must be package.json's version, optionally with build
+# metadata after a "+"; the default is package.json's version and the commit (0.1.0+866f2f9).
 # --archives-only skips steps 3 and 4: no extension bundle, no VSIX, no @vscode/vsce needed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,11 +29,17 @@ fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${ALL_TARGETS[@]}")
 GO="${GO:-go}"
-VERSION="${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)}"
 ext_version="$(node -p 'require("./package.json").version')"
+rev="$(git describe --always --dirty --exclude '*' 2>/dev/null || true)"
+VERSION="${VERSION:-$ext_version${rev:++$rev}}"
 vsce="$root/node_modules/.bin/vsce"
 
 die() { echo "package: $*" >&2; exit 1; }
+case "$VERSION" in
+  "$ext_version" | "$ext_version+"*) ;;
+  *) die "VERSION $VERSION is not package.json's version $ext_version (optionally +build): the binary and the VSIX must agree" ;;
+esac
+[ -f MARKETPLACE.md ] || die "MARKETPLACE.md (the VSIX's README) is missing"
 if [ "$vsix" = 1 ]; then
   [ -x "$vsce" ] || die "@vscode/vsce is not installed; run npm ci"
   [ "$("$vsce" --version)" = "3.9.2" ] || die "@vscode/vsce 3.9.2 expected, found $("$vsce" --version)"
@@ -68,7 +78,7 @@ mkdir -p dist
 
 # Standalone archives: the binary alone, at the archive's root, with LICENSE and README.md. Entries
 # get the last commit's time and root ownership, in a fixed order; gzip stores no name or time.
-archive_version="${VERSION#v}"
+archive_version="$ext_version"
 epoch="$(git log -1 --format=%ct 2>/dev/null || echo 0)"
 archives=()
 for t in "${targets[@]}"; do
@@ -109,17 +119,20 @@ if [ "$vsix" = 1 ]; then
     stage="$stage_root/$t"
     bin="$(binary_name "$t")"
     mkdir -p "$stage/out" "$stage/media" "$stage/bin/$t"
-    cp package.json README.md CHANGELOG.md LICENSE .vscodeignore "$stage/"
-    cp media/icon.png "$stage/media/"
+    cp package.json CHANGELOG.md LICENSE .vscodeignore "$stage/"
+    # The marketplace page is the user page; the repository README stays for engineers.
+    cp MARKETPLACE.md "$stage/README.md"
+    cp media/*.png "$stage/media/"
     cp out/extension.js "$stage/out/"
     cp "bin/$t/$bin" "$stage/bin/$t/$bin"
     chmod 0755 "$stage/bin/$t/$bin"
     vsix_file="dist/awsflow-sts-$t-$ext_version.vsix"
     rm -f "$vsix_file"
     echo "package: $vsix_file"
-    # README links stay relative: package.json names no repository to rewrite them against.
+    # The page's images are packaged (media/*.png) and its links stay relative, so VS Code shows
+    # them from the installed extension, offline, instead of from the repository.
     (cd "$stage" && "$vsce" package --target "$t" --out "$root/$vsix_file" --no-dependencies \
-      --allow-missing-repository --no-rewrite-relative-links) >"$stage_root/$t.log" 2>&1 \
+      --no-rewrite-relative-links) >"$stage_root/$t.log" 2>&1 \
       || { cat "$stage_root/$t.log" >&2; die "vsce failed for $t"; }
     vsixes+=("$vsix_file")
   done

@@ -25,4 +25,25 @@ fi
 if ! need aws; then
   echo "setup: the AWS CLI is not on PATH; CLI tests will skip" >&2
 fi
+# Debian packages some tests use (they skip with a message where missing): zsh and fish for the
+# terminal export tests; gnome-keyring, dbus and libsecret-tools for the test of `call` keeping
+# sessions in a real Secret Service. Installed once, quietly, when running as root where apt-get exists.
+debs=()
+need zsh || debs+=(zsh)
+need fish || debs+=(fish)
+need gnome-keyring-daemon || debs+=(gnome-keyring)
+{ need dbus-daemon && need dbus-send; } || debs+=(dbus)
+need secret-tool || debs+=(libsecret-tools)
+if [ ${#debs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && need apt-get; then
+    echo "setup: installing ${debs[*]}"
+    # apt-get's chatter is shown only when it fails.
+    if ! out=$( { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends "${debs[@]}"; } 2>&1 ); then
+      echo "$out" >&2; echo "setup: apt-get could not install ${debs[*]}" >&2; exit 1
+    fi
+  else
+    echo "setup: ${debs[*]} not installed (needs root and apt-get); their tests will skip" >&2
+  fi
+fi
 echo "setup: ok"

@@ -6,7 +6,10 @@
 // Rules: the name says the target, and extension.vsixmanifest agrees; the archive holds exactly the
 // allowed files (the manifest, package.json, the bundle, README, CHANGELOG, LICENSE, the icon) and
 // exactly one sidecar binary, at bin/<target>/awsflow-sts[.exe], executable (unix mode 0o111 in the
-// zip's external attributes) on every non-Windows target; the file is under 10 MB.
+// zip's external attributes) on every non-Windows target; the file is under 10 MB. The README (the
+// marketplace page) is the user page, not the repository README: it has the user sections and none
+// of the engineers' (make targets, the source tree's layout), and every image and relative link in
+// it is a file of the package or an absolute https URL (vsce refuses other images).
 import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { inflateRawSync } from "node:zlib";
@@ -27,6 +30,60 @@ const REQUIRED = [
   "extension/out/extension.js",
 ];
 const OPTIONAL = ["extension/out/extension.js.map"];
+// The README's pictures: PNGs beside the icon.
+const MEDIA = /^extension\/media\/[a-z0-9][a-z0-9-]*\.png$/;
+
+// What the user page has, and what only the repository README has.
+export const USER_PAGE_SECTIONS = ["## Getting started", "## Settings", "## Troubleshooting"];
+export const ENGINEER_ONLY = ["make test", "make demo", "## Layout", "sidecar/internal/", "extension/src/", "protocol/model.json"];
+
+/** Returns the images and links of a Markdown page: inline, reference-style and HTML img/a. */
+export function readmeRefs(md) {
+  const text = md.replace(/```[\s\S]*?```/g, "").replace(/`[^`\n]*`/g, "");
+  const defs = new Map();
+  for (const m of text.matchAll(/^ {0,3}\[([^\]]+)\]:\s*<?([^\s>]+)>?/gm)) defs.set(m[1].toLowerCase(), m[2]);
+  const refs = [];
+  for (const m of text.matchAll(/(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(\s*<?([^\s)>]*)>?(?:\s+"[^"]*")?\s*\)/g)) {
+    refs.push({ image: m[1] === "!", url: m[3] });
+  }
+  for (const m of text.matchAll(/(!?)\[([^\]]*)\]\[([^\]]*)\]/g)) {
+    const url = defs.get((m[3] || m[2]).toLowerCase());
+    if (url !== undefined) refs.push({ image: m[1] === "!", url });
+  }
+  for (const m of text.matchAll(/<img\b[^>]*?\bsrc\s*=\s*["']([^"']*)["']/gi)) refs.push({ image: true, url: m[1] });
+  for (const m of text.matchAll(/<a\b[^>]*?\bhref\s*=\s*["']([^"']*)["']/gi)) refs.push({ image: false, url: m[1] });
+  return refs;
+}
+
+/** Returns the broken rules of a packaged README (text) given the package's file names. */
+export function checkReadme(text, names) {
+  const problems = [];
+  for (const s of USER_PAGE_SECTIONS) {
+    if (!text.includes(s)) problems.push(`README is not the user page: no "${s}" section`);
+  }
+  for (const s of ENGINEER_ONLY) {
+    if (text.includes(s)) problems.push(`README is not the user page: it mentions "${s}" (the repository README's)`);
+  }
+  for (const { image, url } of readmeRefs(text)) {
+    const what = `README ${image ? "image" : "link"} ${url || "(empty)"}`;
+    if (/^https:\/\//i.test(url)) {
+      if (image && /\.svg(\?|#|$)/i.test(url)) problems.push(`${what} is an SVG, which vsce refuses`);
+      continue;
+    }
+    if (!image && (/^(http:|mailto:)/i.test(url) || url.startsWith("#"))) continue;
+    if (url === "" || /^[a-z][a-z0-9+.-]*:/i.test(url) || url.startsWith("//") || url.startsWith("/")) {
+      problems.push(`${what} is neither a packaged file nor an absolute https URL`);
+      continue;
+    }
+    const file = url.replace(/[?#].*$/, "").split("/").filter((p) => p !== "." && p !== "");
+    if (file.includes("..") || !names.has(`extension/${file.join("/")}`)) {
+      problems.push(`${what} is not a file of the package (extension/${file.join("/")})`);
+    } else if (image && /\.svg$/i.test(url)) {
+      problems.push(`${what} is an SVG, which vsce refuses`);
+    }
+  }
+  return problems;
+}
 
 /** Reads a zip's central directory: name, unix mode (0 if none), sizes, and a reader for the data. */
 export function readZip(buf) {
@@ -96,7 +153,10 @@ export function checkVsix(file) {
     }
   }
   const allowed = new Set([...REQUIRED, ...OPTIONAL, binPath]);
-  for (const e of entries) if (!allowed.has(e.name)) problems.push(`forbidden ${e.name}`);
+  for (const e of entries) if (!allowed.has(e.name) && !MEDIA.test(e.name)) problems.push(`forbidden ${e.name}`);
+
+  const readme = entries.find((e) => e.name === "extension/readme.md");
+  if (readme) problems.push(...checkReadme(readme.read().toString("utf8"), names));
 
   const manifest = entries.find((e) => e.name === "extension.vsixmanifest");
   if (manifest && target) {

@@ -36,7 +36,7 @@ export async function withTimeout(p, ms, what) {
 
 /** Starts `awsflow-sts localsts` and reads its announcement line. */
 export async function startLocalSts() {
-  const proc = spawn(sidecarBinary, ["localsts", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
+  const proc = spawn(sidecarBinary, ["localsts", "--addr", "127.0.0.1:0", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise((resolve) => proc.once("close", resolve));
   const lines = readline.createInterface({ input: proc.stdout });
   const first = await withTimeout(

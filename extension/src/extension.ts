@@ -2,6 +2,7 @@
 // (Supervisor.client()), never here.
 import * as vscode from "vscode";
 import { registerCommands } from "./commands";
+import { localStsSidecarEnv } from "./commands/localsts";
 import { askMfaCode } from "./commands/mfa";
 import { onAuthorize, onSsoChanged } from "./commands/sso";
 import { SidecarError, type CancellationLike, type SidecarClient } from "./client";
@@ -28,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const supervisor: Supervisor = new Supervisor({
     binary: () => resolveBinary(context.extensionPath, process.platform, process.arch, readSettings().sidecarPath),
     settings: () => sidecarSettings(readSettings()),
+    env: localStsSidecarEnv,
     clientInfo: { name: "vscode-awsflow-sts", version: typeof version === "string" ? version : undefined },
     log: (line) => logLine(output, line),
     onStateChange: (state, detail) => {

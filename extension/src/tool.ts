@@ -4,30 +4,11 @@
 import * as vscode from "vscode";
 import { promptSignIn } from "./commands/sso";
 import type { StsContext } from "./context";
-import { isMinting } from "./contract";
 import { signInNeeded } from "./errortext";
-import { confirmation, invocationMessage } from "./invocation";
 import { validateParams } from "./precheck";
+import { prepareTexts, readInput, type ToolInput } from "./prepare";
 import { COMMANDS, TOOL_NAME } from "./protocol.gen";
 import { signInToolText } from "./ssotext";
-
-/** What the model sends; checked at run time, since a model can send anything. */
-export interface ToolInput {
-  command?: unknown;
-  params?: unknown;
-}
-
-interface ReadInput {
-  command: string;
-  params: Record<string, unknown> | undefined;
-}
-
-function readInput(input: ToolInput | undefined): ReadInput {
-  const command = typeof input?.command === "string" ? input.command : "";
-  const p = input?.params;
-  const params = p !== null && typeof p === "object" && !Array.isArray(p) ? (p as Record<string, unknown>) : undefined;
-  return { command, params };
-}
 
 function textResult(text: string): vscode.LanguageModelToolResult {
   return new vscode.LanguageModelToolResult([new vscode.LanguageModelTextPart(text)]);
@@ -37,14 +18,10 @@ export class StsTool implements vscode.LanguageModelTool<ToolInput> {
   constructor(private readonly ctx: StsContext) {}
 
   prepareInvocation(options: vscode.LanguageModelToolInvocationPrepareOptions<ToolInput>): vscode.PreparedToolInvocation {
-    const { command, params } = readInput(options.input);
-    const prepared: vscode.PreparedToolInvocation = { invocationMessage: invocationMessage(command, params) };
-    if (this.ctx.settings().confirmCredentialCommands && isMinting(command)) {
-      const c = confirmation(command, params) ?? {
-        title: `Run ${command}?`,
-        message: `This stores new AWS credentials in the awsflow-sts sidecar.`,
-      };
-      prepared.confirmationMessages = { title: c.title, message: new vscode.MarkdownString(c.message) };
+    const texts = prepareTexts(options.input, this.ctx.settings().confirmCredentialCommands);
+    const prepared: vscode.PreparedToolInvocation = { invocationMessage: texts.invocationMessage };
+    if (texts.confirmation) {
+      prepared.confirmationMessages = { title: texts.confirmation.title, message: new vscode.MarkdownString(texts.confirmation.message) };
     }
     return prepared;
   }

@@ -56,7 +56,7 @@ export interface LocalSts {
 
 /** Starts the embedded local STS and reads its announcement line. */
 export async function startLocalSts(): Promise<LocalSts> {
-  const proc = spawn(sidecarBinary, ["localsts", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
+  const proc = spawn(sidecarBinary, ["localsts", "--addr", "127.0.0.1:0", "--log-level", "warn"], { stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise<void>((resolve) => proc.once("close", () => resolve()));
   const stdout = proc.stdout;
   if (!stdout) {

@@ -6,6 +6,7 @@ import type { StsContext } from "../context";
 import { restartSidecar, showLog } from "./admin";
 import { copyEnv, credentialProcess, openTerminal, writeProfile } from "./export";
 import { decodeAuthorizationMessage, getAccessKeyInfo, whoAmI } from "./identity";
+import { stopUsingLocalSts, useLocalSts } from "./localsts";
 import { assumeRole, assumeRoleWithSAML, assumeRoleWithWebIdentity, assumeRoot } from "./roles";
 import { forgetSession, listSessions, switchSession } from "./sessions";
 import { promptSignIn, ssoSignIn, ssoSignOut, ssoUseRole } from "./sso";
@@ -38,6 +39,8 @@ export const COMMAND_HANDLERS: Readonly<Record<string, CommandHandler>> = {
   "awsflowSts.ssoUseRole": ssoUseRole,
   "awsflowSts.showLog": showLog,
   "awsflowSts.restartSidecar": restartSidecar,
+  "awsflowSts.useLocalSts": useLocalSts,
+  "awsflowSts.stopUsingLocalSts": stopUsingLocalSts,
 };
 
 export function registerCommands(ctx: StsContext): vscode.Disposable[] {

@@ -20,6 +20,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"awsflow-sts/sidecar/internal/keychain"
 	"awsflow-sts/sidecar/internal/logging"
 	"awsflow-sts/sidecar/internal/mcpserver"
 	"awsflow-sts/sidecar/internal/protocol"
@@ -41,10 +42,11 @@ Usage:
       that mint credentials are confirmed by the user through the client (MCP elicitation);
       --allow-credential-commands runs them without asking, for clients that cannot ask.
       Without --profile and --region, the AWS SDK's environment applies (AWS_PROFILE, AWS_REGION, …).
-  awsflow-sts call COMMAND [--params JSON] [--profile P] [--region R] [--endpoint-url URL] [--json]
+  awsflow-sts call COMMAND [--params JSON] [--profile P] [--region R] [--endpoint-url URL] [--json] [--no-keychain]
       Run one STSTool command and print what the model would see (or the JSON result). An MFA
-      code it needs is asked for on stderr and read from stdin.
-  awsflow-sts localsts [--addr 127.0.0.1:0] [--config FILE] [--region R] [--read-timeout 10s] [--allow-remote-demo]
+      code it needs is asked for on stderr and read from stdin. The sessions it makes are kept in
+      the OS keychain for later calls ('{"Session":"me"}'), where there is one.
+  awsflow-sts localsts [--addr 127.0.0.1:18900] [--env] [--describe] [--config FILE] [--region R] [--read-timeout 10s] [--allow-remote-demo]
       Serve the embedded local STS; the first stdout line is JSON with its endpoint and demo identity.
       Beyond loopback it warns, and refuses the published demo keys and SSO token to other hosts
       unless --allow-remote-demo is given.
@@ -69,6 +71,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, usage, commandList())
 		return 2
 	}
+	if sub := subcommandNamed(args[0]); sub != nil && wantsHelp(args[1:]) {
+		return subcommandHelp(*sub, stdout)
+	}
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stdin, stdout, stderr)
@@ -82,7 +87,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "awsflow-sts %s (protocol %d)\n", version, protocol.ProtocolVersion)
 		return 0
 	case "help", "--help", "-h":
-		fmt.Fprintf(stdout, usage, commandList())
+		if len(args) > 1 && args[0] == "help" {
+			if sub := subcommandNamed(args[1]); sub != nil {
+				return subcommandHelp(*sub, stdout)
+			}
+			fmt.Fprintf(stderr, "awsflow-sts help: unknown subcommand %q\n\n", args[1])
+			printSubcommands(stderr)
+			return 2
+		}
+		printSubcommands(stdout)
+		fmt.Fprintf(stdout, "\nRun awsflow-sts SUBCOMMAND --help for its flags.\n\n"+usage, commandList())
 		return 0
 	}
 	fmt.Fprintf(stderr, "awsflow-sts: unknown subcommand %q\n\n"+usage, args[0], commandList())
@@ -102,11 +116,14 @@ func commandList() string {
 }
 
 func serve(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("serve", stderr)
 	logFile := fs.String("log-file", "", "also write logs to this file")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "awsflow-sts serve: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
 	log, ctx, stop, err := setup(stderr, *logFile, *logLevel)
@@ -192,35 +209,68 @@ func (s stdio) Close() error {
 	return nil
 }
 
+// callFlags is the call subcommand's flag set.
+func callFlags(output io.Writer) (*flag.FlagSet, *callOptions) {
+	fs := newFlagSet("call", output)
+	o := &callOptions{
+		params:    fs.String("params", "{}", "the command's params as a JSON object, e.g. '{\"Session\":\"me\"}' to act as a session an earlier call made"),
+		profile:   fs.String("profile", "", "AWS profile for the base identity"),
+		region:    fs.String("region", "", "AWS Region"),
+		endpoint:  fs.String("endpoint-url", "", "STS endpoint URL: a VPC endpoint, or the URL awsflow-sts localsts prints"),
+		asJSON:    fs.Bool("json", false, "print the JSON result {text, data} instead of the text"),
+		logLevel:  fs.String("log-level", "warn", "debug, info, warn or error"),
+		noKeychan: fs.Bool("no-keychain", false, "neither read nor keep sessions in the OS keychain: sessions end with the command"),
+	}
+	return fs, o
+}
+
+// callOptions are the call subcommand's flags.
+type callOptions struct {
+	params, profile, region, endpoint, logLevel *string
+	asJSON, noKeychan                           *bool
+}
+
 func call(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs, o := callFlags(stderr)
+	if len(args) > 0 && isHelpFlag(args[0]) {
+		_ = fs.Parse(args[:1]) // prints the usage
+		return 0
+	}
 	if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
 		fmt.Fprintf(stderr, "awsflow-sts call: name a command first, one of: %s\n", commandList())
 		return 2
 	}
 	command := args[0]
-	fs := flag.NewFlagSet("call", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	params := fs.String("params", "{}", "the command's params as a JSON object")
-	profile := fs.String("profile", "", "AWS profile for the base identity")
-	region := fs.String("region", "", "AWS Region")
-	endpoint := fs.String("endpoint-url", "", "STS endpoint URL")
-	asJSON := fs.Bool("json", false, "print the JSON result {text, data} instead of the text")
-	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
 	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	params, asJSON := o.params, o.asJSON
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "awsflow-sts call: unexpected argument %q (flags come after the command)\n", fs.Arg(0))
 		return 2
 	}
 	if !json.Valid([]byte(*params)) {
 		fmt.Fprintln(stderr, `awsflow-sts call: --params must be a JSON object, for example --params '{"RoleArn":"arn:aws:iam::123456789012:role/Dev","RoleSessionName":"me"}'`)
 		return 2
 	}
-	log, ctx, stop, err := setup(stderr, "", *logLevel)
+	log, ctx, stop, err := setup(stderr, "", *o.logLevel)
 	if err != nil {
 		return 2
 	}
 	defer stop()
+	var kc *keychain.Keychain
+	if !*o.noKeychan {
+		if kc, err = keychain.Open(); err != nil {
+			log.Debug("sessions are not kept", zap.Error(err))
+		}
+	}
 	srv := server.New(server.Config{Version: version, Logger: log, Settings: protocol.Settings{
-		Profile: *profile, Region: *region, EndpointURL: *endpoint,
-	}, Prompt: linePrompt(stdin, stderr)})
+		Profile: *o.profile, Region: *o.region, EndpointURL: *o.endpoint,
+	}, Prompt: linePrompt(stdin, stderr), Frontend: tool.Frontend{CLI: true, Keychain: kc != nil}})
+	if kc != nil {
+		restoreSessions(ctx, srv, kc, stderr)
+		defer keepSessions(ctx, srv, kc, stderr)
+	}
 	res, err := srv.Invoke(ctx, protocol.InvokeParams{Command: command, Params: json.RawMessage(*params)})
 	if err != nil {
 		return printError(err, *asJSON, stdout, stderr)
@@ -236,6 +286,38 @@ func call(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, res.Text)
 	return 0
+}
+
+// restoreSessions puts the sessions earlier calls kept in the keychain back into the store.
+func restoreSessions(ctx context.Context, srv *server.Server, kc *keychain.Keychain, stderr io.Writer) {
+	sessions, active, err := kc.Load()
+	if err != nil {
+		fmt.Fprintln(stderr, "awsflow-sts call: the sessions kept in the OS keychain could not be read:", err)
+		return
+	}
+	if len(sessions) == 0 {
+		return
+	}
+	if _, err := srv.SessionsImport(ctx, &protocol.SessionsImportParams{Sessions: sessions, Active: active}); err != nil {
+		fmt.Fprintln(stderr, "awsflow-sts call: the sessions kept in the OS keychain could not be restored:", err)
+	}
+}
+
+// keepSessions stores the store's sessions, exactly as sessions/export gives them, in the
+// keychain for the next call; sessions that expired or were forgotten leave it.
+func keepSessions(ctx context.Context, srv *server.Server, kc *keychain.Keychain, stderr io.Writer) {
+	list, _ := srv.SessionsList(ctx) // never fails
+	out := make([]protocol.ExportedSession, 0, len(list.Sessions))
+	for _, info := range list.Sessions {
+		e, err := srv.Store().Export(info.Name)
+		if err != nil {
+			continue // gone since it was listed
+		}
+		out = append(out, e)
+	}
+	if err := kc.Save(out, list.Active); err != nil {
+		fmt.Fprintln(stderr, "awsflow-sts call: the sessions could not all be kept in the OS keychain:", err)
+	}
 }
 
 // linePrompt asks for an MFA code on stderr and reads it as one line of stdin (a terminal, or
@@ -269,8 +351,7 @@ func printError(err error, asJSON bool, stdout, stderr io.Writer) int {
 }
 
 func serveMCP(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("mcp", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("mcp", stderr)
 	profile := fs.String("profile", "", "AWS profile for the base identity")
 	region := fs.String("region", "", "AWS Region")
 	endpoint := fs.String("endpoint-url", "", "STS endpoint URL: a VPC endpoint, or the URL awsflow-sts localsts prints")

@@ -74,6 +74,8 @@ type demo struct {
 	seen    strings.Builder
 	secrets []string
 	step    int
+	// lastTable is the session table as the reader last saw it, so a later one shows what changed.
+	lastTable tableRows
 }
 
 func run(bin string) error {
@@ -191,7 +193,7 @@ func (d *demo) invoke(title, command string, params map[string]any, wantError bo
 	if params != nil {
 		input["params"] = params
 	}
-	shown, _ := json.Marshal(input)
+	shown, _ := json.Marshal(shownInput(input))
 	fmt.Printf("\n── %d. %s ──\nSTSTool %s\n", d.step, title, shown)
 	var res protocol.InvokeResult
 	err := d.conn.Call(d.ctx, protocol.MethodToolInvoke, input, &res)
@@ -213,8 +215,8 @@ func (d *demo) invoke(title, command string, params map[string]any, wantError bo
 	}
 	d.seen.WriteString(text + "\n" + string(res.Data) + "\n")
 	fmt.Println("The model sees:")
-	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		fmt.Println("  │ " + line)
+	for _, line := range d.display(text) {
+		fmt.Println(line)
 	}
 	d.printEvents()
 	return nil
@@ -359,7 +361,7 @@ func (d *demo) writeSecret(name, content string) (string, error) {
 
 // startLocalSTS runs `awsflow-sts localsts` and reads its first line.
 func startLocalSTS(bin string) (*exec.Cmd, localInfo, error) {
-	cmd := exec.Command(bin, "localsts", "--log-level", "warn")
+	cmd := exec.Command(bin, "localsts", "--addr", "127.0.0.1:0", "--log-level", "warn")
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := cmd.StdoutPipe()
@@ -525,7 +527,7 @@ func (d *demo) lasting() error {
 	if err := d.invoke("After the restart, the chained Ops session still signs", "GetCallerIdentity", map[string]any{"Session": "ops"}, false); err != nil {
 		return err
 	}
-	if err := d.invoke("And the list shows what refreshes itself and what will need the user", "ListSessions", nil, false); err != nil {
+	if err := d.invoke("The list after the restart: every session kept, the Identity Center roles added", "ListSessions", nil, false); err != nil {
 		return err
 	}
 	return nil

@@ -4,38 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"awsflow-sts/sidecar/internal/testing/rpctest"
 	"awsflow-sts/sidecar/internal/testing/ststest"
 )
 
 // binary is the awsflow-sts binary under test: AWSFLOW_STS_BIN, or one built for the test.
-func binary(t *testing.T) string {
-	t.Helper()
-	if bin := os.Getenv("AWSFLOW_STS_BIN"); bin != "" {
-		return bin
-	}
-	if testing.Short() {
-		t.Skip("builds the binary; set AWSFLOW_STS_BIN or run without -short")
-	}
-	bin := filepath.Join(t.TempDir(), "awsflow-sts")
-	if runtime.GOOS == "windows" {
-		bin += ".exe"
-	}
-	cmd := exec.Command("go", "build", "-o", bin, "awsflow-sts/sidecar/cmd/awsflow-sts")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
+func binary(t *testing.T) string { return rpctest.TestBinary(t) }
 
 // TestBinaryOverStdio runs `awsflow-sts mcp` as MCP clients do, with the go-sdk's client, against
 // a fake STS: tools, a call, a confirmed AssumeRole, and no secret on stdout or stderr.

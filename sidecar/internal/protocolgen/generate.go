@@ -108,7 +108,37 @@ func generateFrom(root string) (map[string][]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read package.json: %w", err)
 	}
-	return Files(model, pkg)
+	files, err := Files(model, pkg)
+	if err != nil {
+		return nil, err
+	}
+	docs := make(map[string][]byte, len(docBlocks))
+	for path := range docBlocks {
+		text, err := os.ReadFile(filepath.Join(root, path))
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		docs[path] = text
+	}
+	pages, err := DocFiles(model, files[PackageJSONPath], docs)
+	if err != nil {
+		return nil, err
+	}
+	for path, text := range pages {
+		files[path] = text
+	}
+	return files, nil
+}
+
+// DocFiles renders the Markdown pages (README.md and the user page, given as docs keyed by path)
+// with their generated tables replaced: the settings and palette commands from packageJSON (the
+// generated one) and the JSON-RPC methods from the model.
+func DocFiles(model, packageJSON []byte, docs map[string][]byte) (map[string][]byte, error) {
+	m, err := ParseModel(model)
+	if err != nil {
+		return nil, err
+	}
+	return m.docFiles(packageJSON, docs)
 }
 
 func sortedKeys(m map[string][]byte) []string {

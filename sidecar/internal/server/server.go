@@ -48,6 +48,9 @@ type Config struct {
 	// MaintainEvery is how often sessions are checked for refresh and expiry while serving
 	// (DefaultMaintainEvery when 0; never when negative, for tests that drive Store().Maintain).
 	MaintainEvery time.Duration
+	// Frontend is who reads the tool's texts: the zero value for the extension, the call
+	// subcommand's for a terminal (hints name its flags).
+	Frontend tool.Frontend
 	// OnDisconnect, when set, is called once when the client's connection ends, with whether
 	// shutdown came first, before Serve waits for calls still running (see rpc.Options).
 	OnDisconnect func(shutdownRequested bool)
@@ -92,6 +95,7 @@ func New(cfg Config) *Server {
 		written: writeback.New(core.Store, core.Secrets.Scrub, cfg.Logger.Logger),
 	}
 	s.runner.UsePrompt(s.askTokenCode)
+	s.runner.Frontend = cfg.Frontend
 	s.sso = s.newSSO()
 	s.store.SetHooks(session.Hooks{Remake: s.runner.Remake, Changed: s.sessionsChanged, Maintain: s.sso.Maintain})
 	return s

@@ -49,15 +49,22 @@ func TestCancelStopsTheSTSCall(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the call never reached STS")
 	}
-	cancelled := time.Now()
 	r.send(map[string]any{"jsonrpc": "2.0", "method": "$/cancelRequest", "params": map[string]any{"id": 7}})
+	// STS is held until the test ends, so an answer now can only come from the cancel; how fast is
+	// the benchmark's business.
 	resp := r.recv()
-	if took := time.Since(cancelled); took > 100*time.Millisecond {
-		t.Errorf("the cancelled call answered %v after the cancel", took)
-	}
 	code, _ := rpcError(t, resp)
 	if code != int(protocol.CodeRequestCancelled) {
 		t.Fatalf("code %d, want %d", code, protocol.CodeRequestCancelled)
+	}
+	// The cancel reached the HTTP request: the fake STS saw its client go away.
+	select {
+	case action := <-r.fake.Abandoned():
+		if action != "GetCallerIdentity" {
+			t.Errorf("abandoned %s, want GetCallerIdentity", action)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the STS request was not abandoned after the cancel")
 	}
 	// The server is still fine.
 	result(t, r.call(8, "sessions/list", nil))

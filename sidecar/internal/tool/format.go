@@ -25,7 +25,7 @@ func (r result) encode() (*protocol.InvokeResult, error) {
 }
 
 // formatMinted shows a stored session: its name, masked key, ARN, expiry. Never the secrets.
-func formatMinted(command string, info protocol.SessionInfo, r *stsops.Result, replaced bool) result {
+func formatMinted(front Frontend, command string, info protocol.SessionInfo, r *stsops.Result, replaced bool) result {
 	var b strings.Builder
 	if r.ARN != "" && info.Kind != string(protocol.MintsToken) {
 		fmt.Fprintf(&b, "**%s** succeeded: `%s`, stored as session `%s`.\n\n", command, r.ARN, info.Name)
@@ -63,8 +63,8 @@ func formatMinted(command string, info protocol.SessionInfo, r *stsops.Result, r
 	if info.Kind == string(protocol.MintsToken) {
 		b.WriteString("\nThe token stays in the awsflow-sts sidecar and is never shown here; the user can export it with an explicit command.")
 	} else {
-		b.WriteString("\nThe secret key and session token stay in the awsflow-sts sidecar and are never shown here. ")
-		fmt.Fprintf(&b, "To act as this session pass `\"Session\": %q` (for example with GetCallerIdentity), or run UseSession to make it the default.", info.Name)
+		b.WriteString("\n" + front.secretsStay())
+		b.WriteString(front.actAs(info.Name))
 	}
 	data := map[string]any{"command": command, "session": info}
 	addResultData(data, r)

@@ -26,6 +26,7 @@ type callContext struct {
 	roleArn  string
 	region   string
 	endpoint string
+	front    Frontend // who reads the texts: they name its settings or flags
 }
 
 // explain turns a failed operation into an Error the model can act on.
@@ -67,16 +68,17 @@ func explain(cc callContext, err error) *Error {
 			Code:    protocol.CodeNetworkError,
 			Command: cc.command,
 			Message: fmt.Sprintf("%s failed: %s could not be reached (%s).", cc.command, cc.where(), stsops.Brief(err)),
-			Hint:    "Check the network, proxy and the awsflowSts.endpointUrl setting, then try again; other Regions' endpoints can be used with the Region parameter.",
+			Hint:    "Check the network, proxy and " + cc.front.setting("endpointUrl") + ", then try again; other Regions' endpoints can be used with the Region parameter.",
 		}
 	}
 	return &Error{Code: protocol.CodeInternalError, Command: cc.command, Message: fmt.Sprintf("%s failed: %v", cc.command, err)}
 }
 
-// where names the endpoint a call goes to: the awsflowSts.endpointUrl setting, else the Region's.
+// where names the endpoint a call goes to: the awsflowSts.endpointUrl setting (or --endpoint-url),
+// else the Region's.
 func (cc callContext) where() string {
 	if cc.endpoint != "" {
-		return cc.endpoint + " (the awsflowSts.endpointUrl setting)"
+		return cc.endpoint + " (" + cc.front.setting("endpointUrl") + ")"
 	}
 	return "the AWS STS endpoint for " + cc.region
 }
@@ -101,12 +103,12 @@ func explainEndpoint(cc callContext, op, why string) *Error {
 		Code:    protocol.CodeEndpointUnsupported,
 		Command: cc.command,
 		Message: fmt.Sprintf("%s failed: %s is not STS or does not implement %s: %s.", cc.command, cc.where(), op, why),
-		Hint: fmt.Sprintf("Check the awsflowSts.endpointUrl setting: the endpoint is not STS or does not implement %s. "+
-			"Point it at an STS endpoint that has %s, or clear it to use AWS's own endpoint for the Region; retrying the same endpoint will not help.", op, op),
+		Hint: fmt.Sprintf("Check %s: the endpoint is not STS or does not implement %s. "+
+			"Point it at an STS endpoint that has %s, or clear it to use AWS's own endpoint for the Region; retrying the same endpoint will not help.", cc.front.setting("endpointUrl"), op, op),
 	}
 	if cc.endpoint == "" {
-		e.Hint = fmt.Sprintf("The endpoint is not STS or does not implement %s. The awsflowSts.endpointUrl setting is empty, so either STS in Region %s lacks the operation (pass Region us-east-1) "+
-			"or something between this machine and AWS (a proxy, a captive portal) answered instead: check the network and proxy settings.", op, cc.region)
+		e.Hint = fmt.Sprintf("The endpoint is not STS or does not implement %s. %s is empty, so either STS in Region %s lacks the operation (pass Region us-east-1) "+
+			"or something between this machine and AWS (a proxy, a captive portal) answered instead: check the network and proxy settings.", op, capitalize(cc.front.setting("endpointUrl")), cc.region)
 	}
 	return e
 }
@@ -116,15 +118,13 @@ func explainTimeout(cc callContext, te *stsops.TimeoutError) *Error {
 	e := &Error{
 		Code:    protocol.CodeNetworkError,
 		Command: cc.command,
-		Message: fmt.Sprintf("%s failed: %s did not answer within %d s (the awsflowSts.requestTimeoutSeconds setting).", cc.command, cc.where(), te.Seconds),
-		Hint: "Check the network, proxy and the awsflowSts.endpointUrl setting, then try again; " +
-			"raise the awsflowSts.requestTimeoutSeconds setting (up to 300) if the endpoint is only slow.",
+		Message: fmt.Sprintf("%s failed: %s did not answer within %d s (%s).", cc.command, cc.where(), te.Seconds, cc.front.setting("requestTimeoutSeconds")),
+		Hint:    "Check the network, proxy and " + cc.front.setting("endpointUrl") + ", then try again" + cc.front.raiseTimeout("the endpoint is only slow") + ".",
 	}
 	if te.Credentials {
-		e.Message = fmt.Sprintf("%s failed: the credentials of %s were not ready within %d s (the awsflowSts.requestTimeoutSeconds setting): their source (SSO, a credential_process, a role profile) did not answer in time.",
-			cc.command, cc.identity, te.Seconds)
-		e.Hint = "Check the profile's credential source (run its credential_process in a terminal, or `aws sso login`), then try again; " +
-			"raise the awsflowSts.requestTimeoutSeconds setting (up to 300) if it is only slow."
+		e.Message = fmt.Sprintf("%s failed: the credentials of %s were not ready within %d s (%s): their source (SSO, a credential_process, a role profile) did not answer in time.",
+			cc.command, cc.identity, te.Seconds, cc.front.setting("requestTimeoutSeconds"))
+		e.Hint = "Check the profile's credential source (run its credential_process in a terminal, or `aws sso login`), then try again" + cc.front.raiseTimeout("it is only slow") + "."
 	}
 	return e
 }
@@ -143,7 +143,7 @@ func explainCredentials(cc callContext, err error) *Error {
 		Code:    protocol.CodeCredentialsUnavailable,
 		Command: cc.command,
 		Message: fmt.Sprintf("%s was not run: no AWS credentials could be found for %s (%s).", cc.command, cc.identity, stsops.Brief(err)),
-		Hint: "Set the awsflowSts.profile setting to a profile in ~/.aws/config that has credentials, " +
+		Hint: "Set " + cc.front.setting("profile") + " to a profile in ~/.aws/config that has credentials, " +
 			"or provide credentials through the environment. AssumeRoleWithSAML and AssumeRoleWithWebIdentity need no credentials.",
 	}
 	var apiErr smithy.APIError
@@ -263,7 +263,7 @@ func hintFor(cc callContext, code, msg string) string {
 		return fmt.Sprintf("The credentials of %s have expired. Re-create the session with the command that made it, or refresh the base profile (for SSO: `aws sso login`).", who)
 	case "MissingAuthenticationToken":
 		if cc.unsigned() {
-			return fmt.Sprintf("The endpoint wants %s signed, but STS takes it unsigned: check the awsflowSts.endpointUrl setting.", cc.command)
+			return fmt.Sprintf("The endpoint wants %s signed, but STS takes it unsigned: check %s.", cc.command, cc.front.setting("endpointUrl"))
 		}
 		return fmt.Sprintf("The request reached STS without a signature: check that %s has both an access key id and a secret key.", who)
 	case "RegionDisabledException":
@@ -281,6 +281,9 @@ func hintFor(cc callContext, code, msg string) string {
 	case "InvalidAuthorizationMessageException":
 		return "The encoded message is damaged: pass the whole text after 'Encoded authorization failure message:' on one line, with no line breaks or quotes."
 	case "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException":
+		if cc.front.CLI {
+			return "STS is throttling this account's calls. Wait a few seconds and try again."
+		}
 		return "STS is throttling this account's calls. Wait a few seconds and try again; the awsflowSts.maxAttempts setting adds automatic retries."
 	case "ValidationError":
 		if strings.Contains(strings.ToLower(msg), "chaining") || strings.Contains(msg, "1 hour") {

@@ -147,7 +147,7 @@ func (r *Runner) mintMFASession(ctx context.Context, serial, code, base, region 
 	})
 	if err != nil {
 		return nil, explain(callContext{command: spec.Name, identity: "the base identity" + profileSuffix(base), profile: base, region: region,
-			endpoint: r.Clients.Settings().EndpointURL}, err)
+			endpoint: r.Clients.Settings().EndpointURL, front: r.Frontend}, err)
 	}
 	s := r.newSession(spec, a, nil, base, region, out)
 	r.Store.Put(s)

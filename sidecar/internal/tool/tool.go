@@ -75,6 +75,9 @@ type Runner struct {
 	// ProfileWritten, when set, is told of every profile WriteProfile wrote (the session, the
 	// file and the profile), so that the session's refreshes rewrite it.
 	ProfileWritten func(session, path, profile string)
+	// Frontend is who reads the texts: VS Code (the zero value, also the MCP server) or the call
+	// subcommand, whose hints name its flags.
+	Frontend Frontend
 	// mcp makes the MCP-only commands (WriteProfile) available.
 	mcp bool
 }
@@ -247,7 +250,7 @@ func (r *Runner) remote(ctx context.Context, spec *protocol.CommandSpec, a stsop
 		s.Recipe = recipeFor(spec, raw, a, pl.src)
 	}
 	replaced := r.Store.Put(s)
-	return formatMinted(spec.Name, r.Store.Info(s), out, replaced), nil
+	return formatMinted(r.Frontend, spec.Name, r.Store.Info(s), out, replaced), nil
 }
 
 // prepare reads secret files, applies a role profile, picks the signing identity, checks STS's
@@ -335,7 +338,7 @@ func (r *Runner) execute(ctx context.Context, pl *plan) (*stsops.Result, error) 
 	if err != nil {
 		return nil, explain(callContext{
 			command: pl.spec.Name, identity: r.identity(pl), profile: pl.base, roleArn: pl.args.Str("RoleArn"),
-			region: pl.region, endpoint: r.Clients.Settings().EndpointURL,
+			region: pl.region, endpoint: r.Clients.Settings().EndpointURL, front: r.Frontend,
 		}, err)
 	}
 	r.scrubAnswer(out)

@@ -79,7 +79,7 @@ func BenchmarkFormat(b *testing.B) {
 		f    func() result
 	}{
 		{"GetCallerIdentity", func() result { return formatRead(protocol.CmdGetCallerIdentity, "the base identity", caller) }},
-		{"AssumeRole", func() result { return formatMinted(protocol.CmdAssumeRole, info, minted, false) }},
+		{"AssumeRole", func() result { return formatMinted(Frontend{}, protocol.CmdAssumeRole, info, minted, false) }},
 		{"ListSessions-5", func() result { return formatSessions(list, "", "") }},
 		{"ListSessions-10000", func() result { return formatSessions(many, "", "") }},
 		{"ListSessions-10000-filtered", func() result { return formatSessions(many, "session-0999", "") }},

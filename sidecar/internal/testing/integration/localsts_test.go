@@ -60,6 +60,20 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
+	// The reader sees each session's row once (later tables show what changed) and the decoded
+	// denial summarized, not its raw JSON.
+	sidecarPart, _, _ := strings.Cut(string(out), "── The same tool for any MCP client")
+	if n := strings.Count(sidecarPart, "| `admin` | credentials |"); n != 1 {
+		t.Errorf("the admin session's row is printed %d times, want once:\n%s", n, sidecarPart)
+	}
+	for _, want := range []string{"| `dev` (default) | credentials |", "no longer listed: `dev`", "| `sso-readonly` (default) |", "lines of JSON for the model to quote"} {
+		if !strings.Contains(sidecarPart, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if strings.Contains(sidecarPart, "\"explicitDeny\"") {
+		t.Errorf("demo output prints the decoded message's raw JSON:\n%s", sidecarPart)
+	}
 	// The Identity Center part: the sign-in approved by the demo, roles from the portal, and a
 	// terminal program that gets the active session from the credentials endpoint, before and
 	// after the switch.
@@ -116,7 +130,7 @@ func TestDemo(t *testing.T) {
 // ends) and returns the announcement of its first line, that line as written, and its stderr.
 func startLocalSTSProcess(t *testing.T, args ...string) (map[string]string, string, *lockedBuffer) {
 	t.Helper()
-	cmd := exec.Command(binPath, append([]string{"localsts"}, args...)...)
+	cmd := exec.Command(binPath, append([]string{"localsts", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr := &lockedBuffer{}
 	cmd.Stderr = stderr

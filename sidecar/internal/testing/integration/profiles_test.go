@@ -32,7 +32,7 @@ type localSTSProc struct {
 func startLocalSTS(t *testing.T, args ...string) *localSTSProc {
 	t.Helper()
 	ls := &localSTSProc{stderr: &lockedBuffer{}}
-	cmd := exec.Command(binPath, append([]string{"localsts", "--log-level", "debug"}, args...)...)
+	cmd := exec.Command(binPath, append([]string{"localsts", "--addr", "127.0.0.1:0", "--log-level", "debug"}, args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = ls.stderr
 	out, err := cmd.StdoutPipe()

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -230,4 +231,19 @@ func (b *Buffer) Reset() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.buf = bytes.Buffer{}
+}
+
+// TestBinary is Binary for a test: the binary of AWSFLOW_STS_BIN, or one built for the test and
+// removed after it. Under -short, a test that would have to build one is skipped, saying so.
+func TestBinary(t testing.TB) string {
+	t.Helper()
+	if os.Getenv("AWSFLOW_STS_BIN") == "" && testing.Short() {
+		t.Skip("builds the binary; set AWSFLOW_STS_BIN or run without -short")
+	}
+	bin, cleanup, err := Binary(context.Background())
+	if err != nil {
+		t.Fatalf("awsflow-sts binary: %v", err)
+	}
+	t.Cleanup(cleanup)
+	return bin
 }

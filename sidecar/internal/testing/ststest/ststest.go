@@ -45,6 +45,7 @@ type Server struct {
 	delay    map[string]chan struct{}
 	faults   map[string]Fault
 	started  chan string
+	gone     chan string
 	issued   map[string]string // access key id → ARN
 	secrets  []string
 	requests []Request
@@ -66,6 +67,7 @@ func New() *Server {
 		failures: map[string]Failure{},
 		delay:    map[string]chan struct{}{},
 		started:  make(chan string, 64),
+		gone:     make(chan string, 64),
 		issued:   map[string]string{BaseKeyID: "arn:aws:iam::" + Account + ":user/alice"},
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
@@ -93,6 +95,9 @@ func (s *Server) Hold(action string, release chan struct{}) {
 
 // Started receives the action of each held call once it is waiting.
 func (s *Server) Started() <-chan string { return s.started }
+
+// Abandoned receives the action of each held call whose client went away before its release.
+func (s *Server) Abandoned() <-chan string { return s.gone }
 
 // Secrets returns every secret the fake has issued (secret keys, session tokens, JWTs).
 func (s *Server) Secrets() []string {
@@ -134,6 +139,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-release:
 		case <-r.Context().Done():
+			select {
+			case s.gone <- action:
+			default: // nobody is reading Abandoned; never hold the handler for it
+			}
 			return
 		}
 	}
