@@ -31,9 +31,12 @@ const (
 	sessionPrefix = "session:"
 )
 
-// probeTimeout bounds how long Open waits for the keychain to answer its first question: a
-// Secret Service that wants to show an unlock prompt no one will see would otherwise hang.
-const probeTimeout = 10 * time.Second
+// opTimeout bounds each question to the keychain: a Secret Service that wants to show an unlock
+// prompt no one will see, or that has stopped answering, would otherwise hang the command.
+const opTimeout = 10 * time.Second
+
+// errNoAnswer is a keychain operation that did not answer within opTimeout.
+var errNoAnswer = fmt.Errorf("the keychain did not answer within %s (is it locked?)", opTimeout)
 
 // ErrUnavailable is wrapped by Open's error when there is no keychain to use.
 var ErrUnavailable = errors.New("no OS keychain is available")
@@ -48,12 +51,36 @@ type Backend interface {
 	Delete(service, user string) error
 }
 
-// osKeyring is the OS keychain through go-keyring.
+// osKeyring is the OS keychain through go-keyring, each operation bounded by opTimeout.
 type osKeyring struct{}
 
-func (osKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
-func (osKeyring) Set(service, user, secret string) error   { return keyring.Set(service, user, secret) }
-func (osKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }
+func (osKeyring) Get(service, user string) (string, error) {
+	var secret string
+	err := bounded(opTimeout, func() (err error) { secret, err = keyring.Get(service, user); return err })
+	return secret, err
+}
+
+func (osKeyring) Set(service, user, secret string) error {
+	return bounded(opTimeout, func() error { return keyring.Set(service, user, secret) })
+}
+
+func (osKeyring) Delete(service, user string) error {
+	return bounded(opTimeout, func() error { return keyring.Delete(service, user) })
+}
+
+// bounded runs op, giving up after timeout. go-keyring's calls cannot be cancelled, so one that
+// does not answer is left to end with the process: the call subcommand ends right after its one
+// command.
+func bounded(timeout time.Duration, op func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- op() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(timeout):
+		return errNoAnswer
+	}
+}
 
 // Keychain stores sessions in one keychain.
 type Keychain struct {
@@ -75,21 +102,8 @@ func Open() (*Keychain, error) {
 	if err := sessionBus(); err != nil {
 		return nil, err
 	}
-	type answer struct{ err error }
-	done := make(chan answer, 1)
-	// The probe cannot be cancelled; when it does not answer in time it is left to end with the
-	// process, which the call subcommand ends right after its one command.
-	go func() {
-		_, err := keyring.Get(Service, indexUser)
-		done <- answer{err}
-	}()
-	select {
-	case a := <-done:
-		if a.err != nil && !errors.Is(a.err, keyring.ErrNotFound) {
-			return nil, fmt.Errorf("%w: %v", ErrUnavailable, a.err)
-		}
-	case <-time.After(probeTimeout):
-		return nil, fmt.Errorf("%w: the keychain did not answer within %s (is it locked?)", ErrUnavailable, probeTimeout)
+	if _, err := (osKeyring{}).Get(Service, indexUser); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	return New(osKeyring{}), nil
 }

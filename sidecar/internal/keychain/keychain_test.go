@@ -3,6 +3,7 @@ package keychain
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/zalando/go-keyring"
 
@@ -78,5 +79,19 @@ func TestLoadSkipsDamagedItems(t *testing.T) {
 	m[Service+"/"+indexUser] = "{"
 	if _, _, err := New(m).Load(); err == nil {
 		t.Error("a damaged index is not reported")
+	}
+}
+
+// TestBoundedGivesUp checks that a keychain operation that never answers is given up on with the
+// error that says so, and that one that answers is passed through.
+func TestBoundedGivesUp(t *testing.T) {
+	never := make(chan struct{})
+	defer close(never)
+	if err := bounded(10*time.Millisecond, func() error { <-never; return nil }); !errors.Is(err, errNoAnswer) {
+		t.Fatalf("a keychain that never answers: %v, want errNoAnswer", err)
+	}
+	want := errors.New("locked")
+	if err := bounded(time.Minute, func() error { return want }); err != want {
+		t.Fatalf("an answer: %v, want %v", err, want)
 	}
 }
